@@ -1,0 +1,46 @@
+export const STORAGE_DRIVER = Symbol('STORAGE_DRIVER');
+
+/** What the store reports it holds under a key. `hash` is in the driver's own scheme (see `StorageDriver.hashFile`). */
+export interface StoredObject {
+  key: string;
+  size: number;
+  contentType: string;
+  hash: string;
+}
+
+/** Rules a client direct upload must obey; the store (or our own endpoint for `local`) enforces them. */
+export interface DirectUploadPolicy {
+  key: string;
+  maxBytes: number;
+  allowedTypes: string[];
+  expiresInSec: number;
+  /** Qiniu only: where the store posts its signed upload callback. */
+  callbackUrl?: string;
+}
+
+/** What a client needs to upload one object straight to the store. */
+export interface DirectUploadTicket {
+  /** POST multipart/form-data here with fields `token`, `key` and `file`. */
+  uploadUrl: string;
+  token: string;
+  expiresAt: Date;
+}
+
+/** Where avatar objects live. Keys are relative and '/'-separated, e.g. `avatars/42/<sha256>.webp`. */
+export interface StorageDriver {
+  readonly name: 'local' | 'qiniu';
+  /** The hash this store would report for the file's bytes (sha256 hex for local, the Qiniu etag for qiniu). */
+  hashFile(filePath: string): Promise<string>;
+  /** Stores a local file under `key` and reports what the store actually holds. Idempotent for identical bytes. */
+  put(key: string, filePath: string, contentType: string): Promise<StoredObject>;
+  stat(key: string): Promise<StoredObject | null>;
+  /** Copies the object's bytes into a local file; rejects with StorageNotFoundError when missing. */
+  download(key: string, destinationPath: string): Promise<void>;
+  /** Deletes the keys; missing ones are not an error. */
+  delete(keys: string[]): Promise<void>;
+  /** A URL a browser can fetch the object from (signed when the bucket is private). */
+  urlFor(key: string): string;
+  /** Tells CDNs in front of the store to forget these objects (no-op where there is no CDN). */
+  purgeFromCdn(keys: string[]): Promise<void>;
+  issueDirectUpload(policy: DirectUploadPolicy): DirectUploadTicket;
+}
