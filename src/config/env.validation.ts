@@ -1,0 +1,124 @@
+import { plainToInstance } from 'class-transformer';
+import {
+  IsBooleanString,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+  ValidationError,
+  validateSync,
+} from 'class-validator';
+
+const PICKLE = 'pickle is Python-only and unsafe (unpickling runs arbitrary code); use json or msgpack';
+const SERIALIZERS = ['json', 'msgpack'];
+const REDIS_URL = /^rediss?:\/\/[^\s]+$/;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'info', 'debug', 'verbose'];
+const isQiniu = (env: Env) => env.STORAGE_DRIVER === 'qiniu';
+const isProduction = (env: Env) => (env.NODE_ENV ?? 'development') !== 'development';
+const url = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
+
+/** The only place that judges raw environment strings; the config namespaces only convert them. */
+class Env {
+  @IsOptional() @IsIn(['development', 'production', 'test']) NODE_ENV?: string;
+  @IsOptional() @IsInt() @Min(1) @Max(65535) PORT?: number;
+  @IsOptional() @IsUrl(url) API_BASE_URL?: string;
+  @IsOptional() @IsUrl(url) PUBLIC_BASE_URL?: string;
+  @ValidateIf(isProduction) @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  JWT_SECRET?: string;
+  @IsOptional() @IsInt() @Min(60) JWT_EXPIRES_IN?: number;
+  @IsOptional() @IsString() STAGING_DIR?: string;
+  @IsOptional() @IsInt() @Min(1) STAGING_RETENTION_HOURS?: number;
+  @IsOptional() @IsInt() @Min(1024) AVATAR_MAX_BYTES?: number;
+  @IsOptional() @IsInt() @Min(0) AVATAR_DELETE_GRACE_SEC?: number;
+  @IsOptional() @IsInt() @Min(1) SHUTDOWN_TIMEOUT_MS?: number;
+  @IsOptional() @IsInt() @Min(60) DIRECT_UPLOAD_EXPIRES_SEC?: number;
+
+  @IsOptional() @Matches(/^mysql:\/\/[^\s]+$/, { message: 'DATABASE_URL must look like mysql://user:pass@host:3306/db' })
+  DATABASE_URL?: string;
+
+  @IsOptional() @IsIn(['local', 'qiniu']) STORAGE_DRIVER?: string;
+  @IsOptional() @IsString() STORAGE_LOCAL_DIR?: string;
+  @ValidateIf(isQiniu) @IsString() @MinLength(1) QINIU_ACCESS_KEY?: string;
+  @ValidateIf(isQiniu) @IsString() @MinLength(1) QINIU_SECRET_KEY?: string;
+  @ValidateIf(isQiniu) @IsString() @MinLength(1) QINIU_BUCKET?: string;
+  @ValidateIf(isQiniu) @IsUrl(url) QINIU_PUBLIC_BASE_URL?: string;
+  @IsOptional() @IsBooleanString() QINIU_PRIVATE_BUCKET?: string;
+  @IsOptional() @IsInt() @Min(60) QINIU_DOWNLOAD_URL_EXPIRES_SEC?: number;
+  @IsOptional() @IsString() QINIU_UP_HOST?: string;
+  @IsOptional() @IsString() QINIU_RS_HOST?: string;
+  @IsOptional() @IsString() QINIU_RSF_HOST?: string;
+  @IsOptional() @IsString() QINIU_API_HOST?: string;
+  @IsOptional() @IsString() QINIU_CDN_HOST?: string;
+  @IsOptional() @IsBooleanString() QINIU_USE_HTTPS?: string;
+  @IsOptional() @IsInt() @Min(1024 * 1024) QINIU_RESUMABLE_THRESHOLD_BYTES?: number;
+  @IsOptional() @IsUrl(url) QINIU_CALLBACK_URL?: string;
+
+  @IsOptional() @Matches(REDIS_URL, { message: 'BROKER_URL must be a redis:// or rediss:// URL' }) BROKER_URL?: string;
+  @IsOptional() @IsInt() @Min(1) BROKER_POOL_LIMIT?: number;
+  @IsOptional() @Matches(REDIS_URL, { message: 'RESULT_BACKEND must be a redis:// or rediss:// URL' })
+  RESULT_BACKEND?: string;
+  @IsOptional() @IsInt() @Min(1) RESULT_EXPIRES?: number;
+  @IsOptional() @IsInt() @Min(1) RESULT_CACHE_MAX?: number;
+  @IsOptional() @IsIn(SERIALIZERS, { message: `TASK_SERIALIZER must be json or msgpack` }) TASK_SERIALIZER?: string;
+  @IsOptional() @IsIn(SERIALIZERS, { message: `RESULT_SERIALIZER must be json or msgpack` }) RESULT_SERIALIZER?: string;
+  @IsOptional() @Matches(/^\s*(json|msgpack)\s*(,\s*(json|msgpack)\s*)*$/, {
+    message: 'ACCEPT_CONTENT must be a comma-separated list of json and msgpack',
+  })
+  ACCEPT_CONTENT?: string;
+  @IsOptional() @IsString() TIMEZONE?: string;
+  @IsOptional() @IsInt() @Min(1) @Max(64) WORKER_CONCURRENCY?: number;
+  @IsOptional() @IsIn(LOG_LEVELS.map((l) => l.toUpperCase()).concat(LOG_LEVELS)) WORKER_LOG_LEVEL?: string;
+  @IsOptional() @Matches(/^(\d+(\.\d+)?\/[smh])?$/, { message: 'TASK_DEFAULT_RATE_LIMIT must look like 100/s, 600/m or 3600/h' })
+  TASK_DEFAULT_RATE_LIMIT?: string;
+  @IsOptional() @IsInt() @Min(0) @Max(50) TASK_MAX_RETRIES?: number;
+  @IsOptional() @IsInt() @Min(1) TASK_RETRY_BACKOFF_MS?: number;
+  @IsOptional() @Matches(/^[A-Za-z0-9_:.-]+$/) QUEUE_PREFIX?: string;
+  @IsOptional() @IsString() CLEANUP_CRON?: string;
+
+  @IsOptional() @IsInt() @Min(1) AVATAR_MAX_PIXELS?: number;
+  @IsOptional() @Matches(/^\s*\d+\s*(,\s*\d+\s*)*$/, { message: 'AVATAR_SIZES must be a comma-separated list of pixel sizes' })
+  AVATAR_SIZES?: string;
+  @IsOptional() @IsBooleanString() AVATAR_KEEP_ORIGINAL?: string;
+}
+
+const PICKLE_VARIABLES = ['TASK_SERIALIZER', 'RESULT_SERIALIZER', 'ACCEPT_CONTENT'];
+
+function describe(error: ValidationError): string {
+  const reasons = Object.values(error.constraints ?? {});
+  return `${error.property}: ${reasons.join(', ')}`;
+}
+
+function validTimezone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Throws one error naming every bad variable; returns the environment unchanged when it is valid. */
+export function validateEnv(raw: Record<string, unknown>): Record<string, unknown> {
+  const problems: string[] = [];
+  for (const name of PICKLE_VARIABLES) {
+    if (String(raw[name] ?? '').toLowerCase().includes('pickle')) problems.push(`${name}: ${PICKLE}`);
+  }
+  const env = plainToInstance(Env, raw, { enableImplicitConversion: true });
+  problems.push(
+    ...validateSync(env, { forbidUnknownValues: false })
+      .filter((e) => !PICKLE_VARIABLES.includes(e.property) || !problems.some((p) => p.startsWith(e.property)))
+      .map(describe),
+  );
+  if (env.TIMEZONE && !validTimezone(env.TIMEZONE)) problems.push(`TIMEZONE: unknown IANA time zone "${env.TIMEZONE}"`);
+  if (env.AVATAR_SIZES?.split(',').some((s) => Number(s) < 16 || Number(s) > 4096)) {
+    problems.push('AVATAR_SIZES: each size must be between 16 and 4096 pixels');
+  }
+  if (problems.length > 0) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
+  return raw;
+}

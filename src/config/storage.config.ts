@@ -1,0 +1,41 @@
+import { registerAs } from '@nestjs/config';
+import { resolve } from 'node:path';
+
+const env = process.env;
+
+export const storageConfig = registerAs('storage', () => {
+  const port = Number(env.PORT ?? 3000);
+  const apiBaseUrl = (env.API_BASE_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
+  return {
+    driver: (env.STORAGE_DRIVER ?? 'local') as 'local' | 'qiniu',
+    local: {
+      root: resolve(env.STORAGE_LOCAL_DIR ?? 'var/storage'),
+      publicBaseUrl: (env.PUBLIC_BASE_URL ?? `${apiBaseUrl}/static`).replace(/\/+$/, ''),
+      uploadUrl: `${apiBaseUrl}/storage/local/upload`,
+      /** Signs direct-upload tokens; a replica that verifies them must share it, as it shares JWT_SECRET. */
+      tokenSecret: env.JWT_SECRET ?? 'development-only-secret-do-not-use-in-production',
+    },
+    qiniu: {
+      accessKey: env.QINIU_ACCESS_KEY ?? '',
+      secretKey: env.QINIU_SECRET_KEY ?? '',
+      bucket: env.QINIU_BUCKET ?? '',
+      publicBaseUrl: (env.QINIU_PUBLIC_BASE_URL ?? '').replace(/\/+$/, ''),
+      privateBucket: env.QINIU_PRIVATE_BUCKET === 'true',
+      downloadUrlExpiresSec: Number(env.QINIU_DOWNLOAD_URL_EXPIRES_SEC ?? 3600),
+      // Region z0 (East China); point these at another region or at the emulator.
+      upHost: env.QINIU_UP_HOST ?? 'up.qiniup.com',
+      rsHost: env.QINIU_RS_HOST ?? 'rs-z0.qiniuapi.com',
+      rsfHost: env.QINIU_RSF_HOST ?? 'rsf-z0.qiniuapi.com',
+      apiHost: env.QINIU_API_HOST ?? 'api-z0.qiniuapi.com',
+      cdnHost: env.QINIU_CDN_HOST ?? 'fusion.qiniuapi.com',
+      useHttps: (env.QINIU_USE_HTTPS ?? 'true') === 'true',
+      resumableThresholdBytes: Number(env.QINIU_RESUMABLE_THRESHOLD_BYTES ?? 4 * 1024 * 1024),
+      /** When set, direct-upload tokens ask Qiniu to POST a signed callback here. */
+      callbackUrl: env.QINIU_CALLBACK_URL,
+    },
+  };
+});
+
+export type StorageConfig = ReturnType<typeof storageConfig>;
+export type LocalStorageOptions = StorageConfig['local'];
+export type QiniuStorageOptions = StorageConfig['qiniu'];
