@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+
+const BLOCK_SIZE = 4 * 1024 * 1024;
+
+function toUrlSafe(prefix: number, digest: Buffer): string {
+  return Buffer.concat([Buffer.of(prefix), digest]).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+function combine(blockDigests: Buffer[]): string {
+  if (blockDigests.length <= 1) return toUrlSafe(0x16, blockDigests[0] ?? createHash('sha1').digest());
+  return toUrlSafe(0x96, createHash('sha1').update(Buffer.concat(blockDigests)).digest());
+}
+
+/** The Qiniu file hash ("etag") of an in-memory buffer. */
+export function qiniuEtagOfBuffer(buf: Buffer): string {
+  const digests: Buffer[] = [];
+  for (let offset = 0; offset < buf.length; offset += BLOCK_SIZE) {
+    digests.push(createHash('sha1').update(buf.subarray(offset, offset + BLOCK_SIZE)).digest());
+  }
+  return combine(digests);
+}
+
+/** The Qiniu file hash of a file, streamed so only one block's SHA-1 state is held at a time. */
+export async function qiniuEtagOfFile(path: string): Promise<string> {
+  const digests: Buffer[] = [];
+  let block = createHash('sha1');
+  let filled = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const take = Math.min(BLOCK_SIZE - filled, chunk.length - offset);
+      block.update(chunk.subarray(offset, offset + take));
+      filled += take;
+      offset += take;
+      if (filled === BLOCK_SIZE) {
+        digests.push(block.digest());
+        block = createHash('sha1');
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0 || digests.length === 0) digests.push(block.digest());
+  return combine(digests);
+}
