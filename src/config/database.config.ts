@@ -10,3 +10,5 @@ export const databaseConfig = registerAs('database', () => {
     database: url.pathname.replace(/^\//, '') || 'avatar_pipeline',
   };
 });
+
+export type DatabaseConfig = ReturnType<typeof databaseConfig>;

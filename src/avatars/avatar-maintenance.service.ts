@@ -1,0 +1,74 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DataSource, In, Repository } from 'typeorm';
+import { avatarConfig } from '../config/avatar.config';
+import { DeleteObjectsJob } from '../queue/queue.constants';
+import { STORAGE_DRIVER, StorageDriver } from '../storage/storage-driver';
+import { UsersService } from '../users/users.service';
+import { AvatarUpload } from './avatar-upload.entity';
+import { keysOf } from './avatar-processing.service';
+
+export interface CleanupReport {
+  removedFiles: number;
+}
+
+/** Housekeeping run by the worker: old avatar objects after their grace period, and the staging folder. */
+@Injectable()
+export class AvatarMaintenanceService {
+  private readonly logger = new Logger(AvatarMaintenanceService.name);
+
+  constructor(
+    @InjectRepository(AvatarUpload) private readonly uploads: Repository<AvatarUpload>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
+    @Inject(avatarConfig.KEY) private readonly config: ConfigType<typeof avatarConfig>,
+    private readonly users: UsersService,
+  ) {}
+
+  /**
+   * Deletes objects no longer part of the user's avatar. Runs under the user's row lock, which the commit of a new
+   * avatar also takes, so an object that just became the avatar again (same bytes, same key) is never deleted.
+   */
+  async deleteUnusedObjects({ userId, keys }: DeleteObjectsJob): Promise<string[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const inUse = new Set(keysOf(await this.users.lockAvatar(manager, userId)));
+      const unused = [...new Set(keys)].filter((key) => !inUse.has(key));
+      if (unused.length === 0) return [];
+      await this.storage.delete(unused);
+      await this.storage.purgeFromCdn(unused);
+      this.logger.log(`deleted ${unused.length} replaced avatar object(s) of user ${userId}`);
+      return unused;
+    });
+  }
+
+  /**
+   * Removes staged files of uploads that finished (done or failed) more than STAGING_RETENTION_HOURS ago, and
+   * files no upload row knows about that are as old (an API that died mid-request, a row that was rolled back).
+   */
+  async cleanStaging(now = new Date()): Promise<CleanupReport> {
+    const cutoff = now.getTime() - this.config.stagingRetentionHours * 3_600_000;
+    const entries = await readdir(this.config.stagingDir).catch(() => [] as string[]);
+    const candidates: { name: string; path: string }[] = [];
+    for (const name of entries) {
+      const path = join(this.config.stagingDir, name);
+      const info = await stat(path).catch(() => null);
+      if (info && info.mtimeMs < cutoff) candidates.push({ name, path });
+    }
+    const ids = candidates.map((c) => c.name).filter((name) => /^[0-9a-f-]{36}$/.test(name));
+    const rows = ids.length > 0 ? await this.uploads.find({ where: { id: In(ids) }, select: { id: true, status: true } }) : [];
+    const statusById = new Map(rows.map((row) => [row.id, row.status]));
+    let removedFiles = 0;
+    for (const { name, path } of candidates) {
+      const status = statusById.get(name);
+      // Queued or processing uploads keep their file however old it is: a worker still needs it.
+      if (status === 'queued' || status === 'processing') continue;
+      await rm(path, { recursive: true, force: true });
+      removedFiles += 1;
+    }
+    if (removedFiles > 0) this.logger.log(`staging cleanup removed ${removedFiles} file(s)`);
+    return { removedFiles };
+  }
+}

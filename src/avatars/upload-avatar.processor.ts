@@ -1,0 +1,73 @@
+import { OnQueueActive, OnQueueCompleted, OnQueueFailed, Process, Processor } from '@nestjs/bull';
+import { Logger } from '@nestjs/common';
+import { Job } from 'bull';
+import { workerSettings } from '../config/worker-settings';
+import { ImageRejectedError } from '../images/image-rejected.error';
+import { ContentNotAcceptedError, EncodedPayload, JobCodec } from '../queue/job-codec';
+import { AVATAR_QUEUE, UPLOAD_AVATAR_JOB, UploadAvatarJob } from '../queue/queue.constants';
+import { ResultBackend } from '../queue/result-backend';
+import { StorageRejectedError } from '../storage/storage.errors';
+import { AvatarProcessingService, UploadAlreadyFailedError } from './avatar-processing.service';
+
+// Bull has Job#isDiscarded, but its type definitions leave it out.
+const isDiscarded = (job: Job): boolean => (job as Job & { isDiscarded(): boolean }).isDiscarded();
+
+/** Failures a retry cannot fix. */
+const PERMANENT = [ImageRejectedError, ContentNotAcceptedError, StorageRejectedError, UploadAlreadyFailedError];
+
+@Processor(AVATAR_QUEUE)
+export class UploadAvatarProcessor {
+  private readonly logger = new Logger(UploadAvatarProcessor.name);
+
+  constructor(
+    private readonly processing: AvatarProcessingService,
+    private readonly codec: JobCodec,
+    private readonly results: ResultBackend,
+  ) {}
+
+  @Process({ name: UPLOAD_AVATAR_JOB, concurrency: workerSettings.concurrency })
+  async handle(job: Job<EncodedPayload>): Promise<EncodedPayload> {
+    let uploadId: string | undefined;
+    try {
+      uploadId = this.codec.decodeTask<UploadAvatarJob>(job).uploadId;
+      const outcome = await this.processing.process(uploadId, async (percent) => {
+        await job.progress(percent);
+        await this.results.record(String(job.id), { progress: percent });
+      });
+      return this.codec.encodeResult(outcome);
+    } catch (error) {
+      const permanent = PERMANENT.some((type) => error instanceof type);
+      if (permanent) await job.discard();
+      const final = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const reason = (error as Error).message;
+      this.logger.warn(`upload job ${job.id} attempt ${job.attemptsMade + 1} failed${final ? ' for good' : ''}: ${reason}`);
+      if (uploadId) await this.processing.recordFailure(uploadId, reason, final);
+      throw error;
+    }
+  }
+
+  @OnQueueActive()
+  async onActive(job: Job): Promise<void> {
+    await this.results.record(String(job.id), { state: 'active', attemptsMade: job.attemptsMade });
+  }
+
+  @OnQueueCompleted()
+  async onCompleted(job: Job, result: EncodedPayload): Promise<void> {
+    await this.results.record(String(job.id), {
+      state: 'completed',
+      progress: 100,
+      attemptsMade: job.attemptsMade,
+      result: this.codec.decodeResult(result),
+    });
+  }
+
+  @OnQueueFailed()
+  async onFailed(job: Job, error: Error): Promise<void> {
+    const willRetry = !isDiscarded(job) && job.attemptsMade < (job.opts.attempts ?? 1);
+    await this.results.record(String(job.id), {
+      state: willRetry ? 'delayed' : 'failed',
+      attemptsMade: job.attemptsMade,
+      failedReason: error.message,
+    });
+  }
+}

@@ -1,0 +1,45 @@
+import { registerAs } from '@nestjs/config';
+
+export type Serializer = 'json' | 'msgpack';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+
+/** Celery's `100/s`, `600/m`, `3600/h` → Bull's limiter; empty means unlimited. */
+export function parseRateLimit(value: string | undefined): { max: number; duration: number } | undefined {
+  const match = /^(\d+(?:\.\d+)?)\/([smh])$/.exec(value?.trim() ?? '');
+  if (!match) return undefined;
+  const unitMs = { s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 's' | 'm' | 'h'];
+  const perUnit = Number(match[1]);
+  // Bull wants a whole number of jobs per window: 0.5/s becomes 1 per 2 s.
+  return perUnit >= 1 ? { max: Math.floor(perUnit), duration: unitMs } : { max: 1, duration: Math.round(unitMs / perUnit) };
+}
+
+/** Celery's levels plus Nest's own names; a level enables itself and everything more severe. */
+export function logLevelsFrom(level: string | undefined): LogLevel[] {
+  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+  const name = (level ?? 'log').toLowerCase();
+  const normalized = (name === 'info' ? 'log' : name) as LogLevel;
+  return order.slice(0, order.indexOf(normalized) + 1);
+}
+
+/** Names follow the Celery settings they replace (broker_url, result_backend, result_expires …). */
+export const queueConfig = registerAs('queue', () => ({
+  brokerUrl: process.env.BROKER_URL ?? 'redis://127.0.0.1:6379/0',
+  brokerPoolLimit: Number(process.env.BROKER_POOL_LIMIT ?? 10),
+  resultBackend: process.env.RESULT_BACKEND ?? 'redis://127.0.0.1:6379/1',
+  resultExpiresSec: Number(process.env.RESULT_EXPIRES ?? 3600),
+  resultCacheMax: Number(process.env.RESULT_CACHE_MAX ?? 10_000),
+  taskSerializer: (process.env.TASK_SERIALIZER ?? 'json') as Serializer,
+  resultSerializer: (process.env.RESULT_SERIALIZER ?? 'json') as Serializer,
+  acceptContent: (process.env.ACCEPT_CONTENT ?? 'json').split(',').map((s) => s.trim() as Serializer),
+  timezone: process.env.TIMEZONE ?? 'Asia/Shanghai',
+  workerConcurrency: Number(process.env.WORKER_CONCURRENCY ?? 2),
+  workerLogLevels: logLevelsFrom(process.env.WORKER_LOG_LEVEL),
+  rateLimit: parseRateLimit(process.env.TASK_DEFAULT_RATE_LIMIT),
+  maxRetries: Number(process.env.TASK_MAX_RETRIES ?? 3),
+  retryBackoffMs: Number(process.env.TASK_RETRY_BACKOFF_MS ?? 2000),
+  /** Redis key prefix of the queues and of the result backend, so several deployments can share one Redis. */
+  prefix: process.env.QUEUE_PREFIX ?? 'avatar-pipeline',
+  cleanupCron: process.env.CLEANUP_CRON ?? '0 */1 * * *',
+}));
+
+export type QueueConfig = ReturnType<typeof queueConfig>;

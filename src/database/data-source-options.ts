@@ -1,0 +1,23 @@
+import { DataSourceOptions } from 'typeorm';
+import { DatabaseConfig } from '../config/database.config';
+import { AvatarUpload } from '../avatars/avatar-upload.entity';
+import { DirectUploadTicketRecord } from '../avatars/direct-upload-ticket.entity';
+import { User } from '../users/user.entity';
+import { Init1764300000000 } from './migrations/1764300000000-init';
+
+export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
+  return {
+    type: 'mysql',
+    host: config.host,
+    port: config.port,
+    username: config.username,
+    password: config.password,
+    database: config.database,
+    charset: 'utf8mb4_unicode_ci',
+    timezone: 'Z',
+    entities: [User, AvatarUpload, DirectUploadTicketRecord],
+    migrations: [Init1764300000000],
+    synchronize: false,
+    extra: { connectionLimit: 10 },
+  };
+}

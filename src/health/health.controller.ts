@@ -1,0 +1,28 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Queue } from 'bull';
+import { DataSource } from 'typeorm';
+import { AVATAR_QUEUE } from '../queue/queue.constants';
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectQueue(AVATAR_QUEUE) private readonly queue: Queue,
+  ) {}
+
+  /** 200 when MySQL and the broker answer, with the queue's backlog; 503 otherwise. */
+  @Get()
+  async check(): Promise<{ status: 'ok'; queue: Record<string, number> }> {
+    try {
+      await this.dataSource.query('SELECT 1');
+      const counts = await this.queue.getJobCounts();
+      return { status: 'ok', queue: { ...counts } };
+    } catch (error) {
+      throw new ServiceUnavailableException(`not ready: ${(error as Error).message}`);
+    }
+  }
+}

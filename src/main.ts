@@ -1,0 +1,30 @@
+import { Logger, ValidationPipe } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module';
+import { appConfig } from './config/app.config';
+import { exitAfterShutdownTimeout } from './shutdown';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  const config = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.enableShutdownHooks();
+  exitAfterShutdownTimeout(config.shutdownTimeoutMs);
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('avatar-pipeline')
+      .setDescription('Avatar uploads: the API stages and enqueues, workers process and store.')
+      .setVersion('0.1.0')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  await app.listen(config.port);
+  new Logger('Api').log(`listening on ${config.apiBaseUrl} (Swagger UI at ${config.apiBaseUrl}/docs)`);
+}
+void bootstrap();

@@ -1,0 +1,48 @@
+import Redis, { RedisOptions } from 'ioredis';
+
+/**
+ * Opens the broker connections of one process and refuses to go past BROKER_POOL_LIMIT.
+ * Bull asks for a `client` and a `subscriber` per queue (shared here by every queue of the process) and one
+ * blocking `bclient` per queue that a worker processes; nothing opens connections per request.
+ */
+export class BrokerConnections {
+  private shared = new Map<'client' | 'subscriber', Redis>();
+  private readonly opened: Redis[] = [];
+
+  constructor(
+    private readonly url: string,
+    private readonly limit: number,
+    private readonly connectionName: string,
+  ) {}
+
+  create(type: 'client' | 'subscriber' | 'bclient', redisOpts?: RedisOptions): Redis {
+    if (type !== 'bclient') {
+      const existing = this.shared.get(type);
+      if (existing) return existing;
+    }
+    if (this.opened.length >= this.limit) {
+      throw new Error(
+        `BROKER_POOL_LIMIT=${this.limit} is too low: this process needs more broker connections (one client, ` +
+          'one subscriber, and one blocking connection per processed queue)',
+      );
+    }
+    const connection = new Redis(this.url, {
+      ...redisOpts,
+      connectionName: this.connectionName,
+      // Bull's blocking and subscriber connections must not time out or give up on queued commands.
+      maxRetriesPerRequest: null,
+      enableReadyCheck: false,
+    });
+    this.opened.push(connection);
+    if (type !== 'bclient') this.shared.set(type, connection);
+    return connection;
+  }
+
+  get count(): number {
+    return this.opened.length;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.opened.map((c) => c.quit().catch(() => c.disconnect())));
+  }
+}

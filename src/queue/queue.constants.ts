@@ -1,0 +1,18 @@
+export const AVATAR_QUEUE = 'avatars';
+export const MAINTENANCE_QUEUE = 'maintenance';
+
+export const UPLOAD_AVATAR_JOB = 'upload-avatar';
+export const DELETE_OBJECTS_JOB = 'delete-avatar-objects';
+export const CLEANUP_STAGING_JOB = 'cleanup-staging';
+
+export interface UploadAvatarJob {
+  uploadId: string;
+}
+
+export interface DeleteObjectsJob {
+  userId: number;
+  keys: string[];
+}
+
+/** The job id is derived from the upload id, so enqueuing the same upload twice yields one job. */
+export const uploadJobId = (uploadId: string): string => `upload-${uploadId}`;

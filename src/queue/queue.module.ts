@@ -1,0 +1,64 @@
+import { BullModule, InjectQueue } from '@nestjs/bull';
+import { Module, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { Queue } from 'bull';
+import { queueConfig } from '../config/queue.config';
+import { BrokerConnections } from './broker-connections';
+import { JobCodec } from './job-codec';
+import { AVATAR_QUEUE, MAINTENANCE_QUEUE } from './queue.constants';
+import { ResultBackend } from './result-backend';
+
+const brokerConnectionsProvider = {
+  provide: BrokerConnections,
+  inject: [queueConfig.KEY],
+  useFactory: (config: ConfigType<typeof queueConfig>) =>
+    new BrokerConnections(config.brokerUrl, config.brokerPoolLimit, `${config.prefix}:${process.pid}`),
+};
+
+/** Holds the broker connections, so that Bull's root options and QueueModule share one instance. */
+@Module({ providers: [brokerConnectionsProvider], exports: [BrokerConnections] })
+class QueueConnectionsModule {}
+
+@Module({
+  imports: [
+    QueueConnectionsModule,
+    BullModule.forRootAsync({
+      imports: [QueueConnectionsModule],
+      inject: [queueConfig.KEY, BrokerConnections],
+      useFactory: (config: ConfigType<typeof queueConfig>, connections: BrokerConnections) => ({
+        prefix: config.prefix,
+        createClient: (type, redisOpts) => connections.create(type, redisOpts),
+        defaultJobOptions: {
+          // Celery counts retries, Bull counts attempts: the first run plus TASK_MAX_RETRIES.
+          attempts: config.maxRetries + 1,
+          backoff: { type: 'exponential', delay: config.retryBackoffMs },
+          removeOnComplete: true,
+          removeOnFail: 1000,
+        },
+      }),
+    }),
+    BullModule.registerQueueAsync(
+      {
+        name: AVATAR_QUEUE,
+        inject: [queueConfig.KEY],
+        useFactory: (config: ConfigType<typeof queueConfig>) => ({ limiter: config.rateLimit }),
+      },
+      { name: MAINTENANCE_QUEUE },
+    ),
+  ],
+  providers: [JobCodec, ResultBackend],
+  exports: [BullModule, JobCodec, ResultBackend],
+})
+export class QueueModule implements OnApplicationShutdown {
+  constructor(
+    @InjectQueue(AVATAR_QUEUE) private readonly avatarQueue: Queue,
+    @InjectQueue(MAINTENANCE_QUEUE) private readonly maintenanceQueue: Queue,
+    private readonly connections: BrokerConnections,
+  ) {}
+
+  /** Bull does not close connections it got from createClient: close the queues (waiting for active jobs), then them. */
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.avatarQueue.close(), this.maintenanceQueue.close()]);
+    await this.connections.closeAll();
+  }
+}

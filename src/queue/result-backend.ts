@@ -1,0 +1,88 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import Redis from 'ioredis';
+import { queueConfig } from '../config/queue.config';
+import { EncodedPayload, decodePayload, encodePayload } from './job-codec';
+
+export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
+
+/** What clients can learn about a job, kept apart from the broker (Celery's result backend). */
+export interface JobRecord {
+  id: string;
+  name: string;
+  ownerId: number;
+  state: JobState;
+  progress: number;
+  attemptsMade: number;
+  result?: unknown;
+  failedReason?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * Job states and results in the RESULT_BACKEND Redis, encoded with RESULT_SERIALIZER.
+ * Each record lives RESULT_EXPIRES seconds after its last change; at most RESULT_CACHE_MAX are kept, oldest first out.
+ */
+@Injectable()
+export class ResultBackend implements OnApplicationShutdown {
+  private readonly redis: Redis;
+  private readonly indexKey: string;
+
+  constructor(@Inject(queueConfig.KEY) private readonly config: ConfigType<typeof queueConfig>) {
+    this.redis = new Redis(config.resultBackend, { lazyConnect: true, connectionName: 'avatar-pipeline:results' });
+    this.indexKey = `${config.prefix}:results`;
+  }
+
+  async get(jobId: string): Promise<JobRecord | null> {
+    const stored = await this.redis.hgetall(this.recordKey(jobId));
+    if (!stored.contentType || !stored.body) return null;
+    return decodePayload<JobRecord>(stored as unknown as EncodedPayload, ['json', 'msgpack']);
+  }
+
+  /** Creates or updates a record; unknown fields keep their current value. */
+  async record(jobId: string, change: Partial<JobRecord>): Promise<void> {
+    const now = new Date();
+    const current = await this.get(jobId);
+    const next: JobRecord = {
+      id: jobId,
+      name: 'unknown',
+      ownerId: 0,
+      state: 'waiting',
+      progress: 0,
+      attemptsMade: 0,
+      createdAt: now.toISOString(),
+      ...current,
+      ...change,
+      updatedAt: now.toISOString(),
+    };
+    const encoded = encodePayload(next, this.config.resultSerializer);
+    const key = this.recordKey(jobId);
+    const expiredBefore = now.getTime() - this.config.resultExpiresSec * 1000;
+    await this.redis
+      .multi()
+      .del(key)
+      .hset(key, 'contentType', encoded.contentType, 'body', encoded.body)
+      .expire(key, this.config.resultExpiresSec)
+      .zadd(this.indexKey, 'NX', Date.parse(next.createdAt), jobId)
+      .zremrangebyscore(this.indexKey, '-inf', expiredBefore)
+      .exec();
+    await this.evictOverflow();
+  }
+
+  private async evictOverflow(): Promise<void> {
+    const overflow = (await this.redis.zcard(this.indexKey)) - this.config.resultCacheMax;
+    if (overflow <= 0) return;
+    const evicted = await this.redis.zpopmin(this.indexKey, overflow);
+    const jobIds = evicted.filter((_, i) => i % 2 === 0);
+    if (jobIds.length > 0) await this.redis.del(...jobIds.map((id) => this.recordKey(id)));
+  }
+
+  private recordKey(jobId: string): string {
+    return `${this.config.prefix}:result:${jobId}`;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

@@ -1,0 +1,46 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/** Storage keys of the current avatar; URLs are derived from them when read (private buckets sign per request). */
+export interface AvatarObjects {
+  variants: Record<string, string>;
+  jpeg: string;
+  original?: string;
+  placeholder: string;
+  width: number;
+  height: number;
+}
+
+@Entity({ name: 'users' })
+export class User {
+  @PrimaryGeneratedColumn({ unsigned: true })
+  id: number;
+
+  @Column({ length: 32, unique: true })
+  username: string;
+
+  @Column({ name: 'password_hash', length: 255, select: false })
+  passwordHash: string;
+
+  /** Public URL of the largest WebP variant, as stored for consumers that read the row directly. */
+  @Column({ name: 'avatar_url', type: 'varchar', length: 1024, nullable: true })
+  avatarUrl: string | null;
+
+  @Column({ name: 'avatar', type: 'json', nullable: true })
+  avatar: AvatarObjects | null;
+
+  @Column({ name: 'avatar_upload_id', type: 'char', length: 36, nullable: true })
+  avatarUploadId: string | null;
+
+  /** When the upload behind the current avatar was received: a finishing upload replaces it only if newer. */
+  @Column({ name: 'avatar_uploaded_at', type: 'datetime', precision: 6, nullable: true })
+  avatarUploadedAt: Date | null;
+
+  @Column({ name: 'avatar_updated_at', type: 'datetime', precision: 6, nullable: true })
+  avatarUpdatedAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', precision: 6 })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', precision: 6 })
+  updatedAt: Date;
+}
