@@ -56,7 +56,8 @@ export class UploadAvatarProcessor {
     await this.results.record(String(job.id), {
       state: 'completed',
       progress: 100,
-      attemptsMade: job.attemptsMade,
+      // Bull counts only failed attempts; clients want every attempt, the successful one included.
+      attemptsMade: job.attemptsMade + 1,
       result: this.codec.decodeResult(result),
     });
   }

@@ -30,7 +30,7 @@ export class ResultBackend implements OnApplicationShutdown {
   private readonly indexKey: string;
 
   constructor(@Inject(queueConfig.KEY) private readonly config: ConfigType<typeof queueConfig>) {
-    this.redis = new Redis(config.resultBackend, { lazyConnect: true, connectionName: 'avatar-pipeline:results' });
+    this.redis = new Redis(config.resultBackend, { lazyConnect: true, connectionName: `${config.prefix}:results:${process.pid}` });
     this.indexKey = `${config.prefix}:results`;
   }
 

@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import sharp from 'sharp';
+import { ApiClient, fetchBytes } from './support/client';
+import { Stack, eventually } from './support/stack';
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+async function photo(width: number, height: number, colour: string): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: colour } }).jpeg().toBuffer();
+}
+
+describe('server-side avatar upload (API and worker as separate processes, local storage)', () => {
+  const stack = new Stack({ env: { AVATAR_MAX_BYTES: String(256 * 1024) } });
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    await stack.start();
+    client = await new ApiClient(stack.baseUrl).signUp();
+  });
+  afterAll(() => stack.destroy());
+
+  it('registers, logs in, and refuses bad credentials', async () => {
+    const anonymous = new ApiClient(stack.baseUrl);
+    expect((await anonymous.request('POST', '/auth/register', { username: 'x', password: 'short' })).status).toBe(400);
+    const name = `taken_${stack.id}`;
+    expect((await anonymous.request('POST', '/auth/register', { username: name, password: 'long enough pw' })).status).toBe(201);
+    const again = await anonymous.request('POST', '/auth/register', { username: name, password: 'long enough pw' });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ statusCode: 409, error: 'Conflict' });
+    expect((await anonymous.request('POST', '/auth/login', { username: name, password: 'wrong password' })).status).toBe(401);
+    const login = await anonymous.request('POST', '/auth/login', { username: name, password: 'long enough pw' });
+    expect(login.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600 });
+    expect((await anonymous.request('GET', '/users/me')).status).toBe(401);
+  });
+
+  it('answers 202 at once, then a worker stores the avatar and the URL serves the stored bytes', async () => {
+    const accepted = await client.upload(await photo(640, 480, '#3366cc'));
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({ status: 'queued', jobId: `upload-${accepted.body.uploadId}` });
+    expect(accepted.body.statusUrl).toBe(`/users/me/avatar/uploads/${accepted.body.uploadId}`);
+
+    const settled = await client.settle(accepted.body.uploadId);
+    expect(settled).toMatchObject({ status: 'done', attempts: 1 });
+
+    const me = await client.request('GET', '/users/me');
+    expect(me.body.avatarUrl).toBe(settled.avatarUrl);
+    expect(me.body.avatarUrl).toMatch(new RegExp(`^${stack.baseUrl}/static/avatars/${client.userId}/[0-9a-f]{64}\\.webp$`));
+
+    const served = await fetchBytes(me.body.avatarUrl);
+    expect(served.status).toBe(200);
+    // The key is the content hash: the bytes served are exactly the bytes stored under it.
+    expect(sha256(served.bytes)).toBe(/([0-9a-f]{64})\.webp$/.exec(me.body.avatarUrl)![1]);
+    expect(served.headers.get('content-type')).toBe('image/webp');
+    expect(served.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(served.headers.get('etag')).toBe(`"${sha256(served.bytes)}"`);
+    expect(Number(served.headers.get('content-length'))).toBe(served.bytes.length);
+
+    const publicView = await new ApiClient(stack.baseUrl).request('GET', `/users/${client.userId}`);
+    expect(publicView.body).toEqual({ id: client.userId, username: me.body.username, avatarUrl: me.body.avatarUrl, avatar: me.body.avatar });
+    expect(readdirSync(stack.stagingDir)).toEqual([]); // the staged file went once the avatar was committed
+  });
+
+  it('reports the job from the result backend, only to its owner', async () => {
+    const accepted = await client.upload(await photo(300, 300, '#22aa22'));
+    await client.settle(accepted.body.uploadId);
+    const job = await client.request('GET', `/jobs/${accepted.body.jobId}`);
+    expect(job.body).toMatchObject({ id: accepted.body.jobId, name: 'upload-avatar', state: 'completed', progress: 100, attemptsMade: 1 });
+    expect(job.body.result).toMatchObject({ uploadId: accepted.body.uploadId, status: 'done', applied: true });
+
+    const stranger = await new ApiClient(stack.baseUrl).signUp();
+    expect((await stranger.request('GET', `/jobs/${accepted.body.jobId}`)).status).toBe(404);
+    expect((await stranger.request('GET', `/users/me/avatar/uploads/${accepted.body.uploadId}`)).status).toBe(404);
+    expect((await client.request('GET', '/jobs/upload-00000000-0000-0000-0000-000000000000')).status).toBe(404);
+  });
+
+  it.each([
+    ['no file at all', () => new FormData(), 400],
+    ['the file under another field name', async () => form('picture', await photo(10, 10, '#000')), 400],
+    ['a file over AVATAR_MAX_BYTES', () => form('avatar', Buffer.alloc(300 * 1024, 0xff)), 413],
+    ['text named .jpg', () => form('avatar', Buffer.from('just some text, honest')), 415],
+    ['an empty file', () => form('avatar', Buffer.alloc(0)), 415],
+  ])('refuses %s with a clear status and leaves nothing behind', async (_, body, status) => {
+    const before = await stack.query<{ n: number }>('SELECT COUNT(*) AS n FROM avatar_uploads');
+    const reply = await client.request('POST', '/users/me/avatar', await body());
+    expect(reply.status).toBe(status);
+    expect(reply.body).toMatchObject({ statusCode: status, message: expect.any(String) });
+    expect(await stack.query<{ n: number }>('SELECT COUNT(*) AS n FROM avatar_uploads')).toEqual(before);
+    await eventually(async () => readdirSync(stack.stagingDir), (files) => files.length === 0, 5000);
+  });
+
+  it('names HEIC as unsupported and says what to upload instead', async () => {
+    const heic = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypheic'), Buffer.alloc(64)]);
+    const reply = await client.request('POST', '/users/me/avatar', form('avatar', heic));
+    expect(reply.status).toBe(415);
+    expect(reply.body.message).toMatch(/unsupported format: HEIC.*JPEG, PNG, WebP or GIF/);
+  });
+
+  it('lets the later of two racing uploads win, and deletes the loser after the grace period', async () => {
+    const racer = await new ApiClient(stack.baseUrl).signUp();
+    const first = await racer.upload(await photo(2000, 2000, '#aa0000'));
+    const second = await racer.upload(await photo(64, 64, '#00aa00'));
+    const [a, b] = [await racer.settle(first.body.uploadId), await racer.settle(second.body.uploadId)];
+    expect([a.status, b.status]).toEqual(['done', 'done']);
+    const me = await racer.request('GET', '/users/me');
+    expect(me.body.avatarUrl).toBe(b.avatarUrl);
+    const loserKey = a.avatarUrl.replace(`${stack.baseUrl}/static/`, '');
+    await eventually(() => fetchBytes(`${stack.baseUrl}/static/${loserKey}`), (r) => r.status === 404, 15_000);
+    expect((await fetchBytes(me.body.avatarUrl)).status).toBe(200);
+  });
+});
+
+function form(field: string, bytes: Buffer): FormData {
+  const body = new FormData();
+  body.append(field, new Blob([bytes], { type: 'image/jpeg' }), 'avatar.jpg');
+  return body;
+}

@@ -1,0 +1,186 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Redis from 'ioredis';
+import { createConnection } from 'mysql2/promise';
+
+const DIST = resolve(__dirname, '../../dist');
+
+/** One API process or worker process of a stack, with everything it printed. */
+export class ServiceProcess {
+  output = '';
+  private readonly exited: Promise<number | null>;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise((done) => child.on('exit', (code) => done(code)));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.output)) {
+      if (!this.running) throw new Error(`process exited before printing ${pattern}:\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${this.output}`);
+      await sleep(50);
+    }
+  }
+
+  /** SIGTERM, then the exit code (SIGKILL after the timeout, which fails the caller's expectations). */
+  async stop(timeoutMs = 20_000): Promise<number | null> {
+    if (this.running) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  waitForExit(): Promise<number | null> {
+    return this.exited;
+  }
+}
+
+export interface StackOptions {
+  env?: Record<string, string>;
+  /** Settings for the worker only (e.g. a different ACCEPT_CONTENT). */
+  workerEnv?: Record<string, string>;
+  workers?: number;
+}
+
+/**
+ * A private deployment for one spec file: its own MySQL database, Redis key prefix, staging and storage folders,
+ * an API process and worker processes started from dist/. `destroy()` removes all of it.
+ */
+export class Stack {
+  readonly api: ServiceProcess[] = [];
+  readonly workers: ServiceProcess[] = [];
+  readonly id = randomBytes(4).toString('hex');
+  readonly database = `avatar_e2e_${this.id}`;
+  readonly prefix = `avatar-e2e-${this.id}`;
+  readonly dir = mkdtempSync(join(tmpdir(), `avatar-e2e-${this.id}-`));
+  readonly stagingDir = join(this.dir, 'staging');
+  readonly storageDir = join(this.dir, 'storage');
+  port = 0;
+  env: Record<string, string> = {};
+
+  constructor(private readonly options: StackOptions = {}) {}
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.port = await freePort();
+    this.env = {
+      NODE_ENV: 'test',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      PORT: String(this.port),
+      API_BASE_URL: this.baseUrl,
+      DATABASE_URL: `mysql://root@127.0.0.1:3306/${this.database}`,
+      QUEUE_PREFIX: this.prefix,
+      STAGING_DIR: this.stagingDir,
+      STORAGE_LOCAL_DIR: this.storageDir,
+      TASK_RETRY_BACKOFF_MS: '200',
+      AVATAR_DELETE_GRACE_SEC: '1',
+      ...this.options.env,
+    };
+    await this.startApi();
+    for (let i = 0; i < (this.options.workers ?? 1); i++) await this.startWorker();
+    return this;
+  }
+
+  async startApi(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const api = this.spawn('main', env);
+    this.api.push(api);
+    await api.waitFor(/listening on/);
+    return api;
+  }
+
+  async startWorker(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const worker = this.spawn('worker', { ...this.options.workerEnv, ...env });
+    this.workers.push(worker);
+    await worker.waitFor(/worker \d+ ready/);
+    return worker;
+  }
+
+  spawn(entry: 'main' | 'worker', env: Record<string, string> = {}): ServiceProcess {
+    const child = spawn(process.execPath, [join(DIST, `${entry}.js`)], {
+      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...this.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new ServiceProcess(child);
+  }
+
+  /** Every Redis key of this stack, in the broker and result databases it uses. */
+  async redisKeys(url = 'redis://127.0.0.1:6379/0'): Promise<string[]> {
+    const redis = new Redis(url);
+    try {
+      return await redis.keys(`${this.prefix}:*`);
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const connection = await createConnection({ host: '127.0.0.1', user: 'root', database: this.database });
+    try {
+      const [rows] = await connection.query(sql, params);
+      return rows as T[];
+    } finally {
+      await connection.end();
+    }
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all([...this.api, ...this.workers].map((p) => p.stop()));
+    const connection = await createConnection({ host: '127.0.0.1', user: 'root' });
+    await connection.query(`DROP DATABASE IF EXISTS \`${this.database}\``);
+    await connection.end();
+    for (const db of [0, 1, ...redisDbs(this.env)]) {
+      const redis = new Redis(`redis://127.0.0.1:6379/${db}`);
+      const keys = await redis.keys(`${this.prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function redisDbs(env: Record<string, string>): number[] {
+  return [env.BROKER_URL, env.RESULT_BACKEND].filter(Boolean).map((url) => Number(new URL(url).pathname.slice(1) || 0));
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+    server.on('error', fail);
+  });
+}
+
+export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** Polls until `check` returns a value that `until` accepts. */
+export async function eventually<T>(check: () => Promise<T>, until: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (until(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await sleep(100);
+  }
+}
