@@ -1,0 +1,226 @@
+import { ConfigModule, ConfigType } from '@nestjs/config';
+import { Test } from '@nestjs/testing';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { gpsEntryCount } from '../../test/fixtures/exif-gps';
+import { DoneExpectation, FIXTURE_NAMES, FixtureSet, Rgb, generateFixtures } from '../../test/fixtures/generate-fixtures';
+import { avatarConfig } from '../config/avatar.config';
+import { AvatarImageRenderer, RenderedAvatar } from './avatar-image.renderer';
+import { ImageRejectedError } from './image-rejected.error';
+import { ImagesModule } from './images.module';
+import { thumbhash } from './thumbhash';
+
+type AvatarConfig = ConfigType<typeof avatarConfig>;
+
+const SIZES = [512, 256, 128, 64];
+const config = (overrides: Partial<AvatarConfig> = {}) =>
+  ({ maxBytes: 1_000_000, maxPixels: 40_000_000, sizes: SIZES, keepOriginal: true, ...overrides }) as AvatarConfig;
+
+let root: string;
+let fixtures: FixtureSet;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'avatar-renderer-'));
+  fixtures = await generateFixtures(join(root, 'fixtures'), { maxBytes: 1_000_000 });
+});
+
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+async function render(path: string, overrides: Partial<AvatarConfig> = {}, onProgress?: (p: number) => void) {
+  const outputDir = await mkdtemp(join(root, 'out-'));
+  const result = await new AvatarImageRenderer(config(overrides)).render(path, outputDir, onProgress);
+  return { result, outputDir };
+}
+
+async function pixelAt(path: string, fx: number, fy: number): Promise<Rgb> {
+  const { data, info } = await sharp(path).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const i = (Math.floor(fy * info.height) * info.width + Math.floor(fx * info.width)) * info.channels;
+  return [data[i], data[i + 1], data[i + 2]];
+}
+
+function expectNear(actual: Rgb, expected: Rgb) {
+  actual.forEach((value, i) => expect(Math.abs(value - expected[i])).toBeLessThanOrEqual(48));
+}
+
+async function expectRejected(promise: Promise<unknown>, message: RegExp) {
+  const error = await promise.then(() => null, (e: unknown) => e);
+  expect(error).toBeInstanceOf(ImageRejectedError);
+  expect((error as Error).message).toMatch(message);
+}
+
+describe(AvatarImageRenderer.name, () => {
+  it('writes a square WebP per configured size and a JPEG of the largest, each hashed', async () => {
+    const { result, outputDir } = await render(fixtures.photo.path, { keepOriginal: false });
+
+    expect(result.source).toEqual({ format: 'jpeg', width: 1600, height: 1067 });
+    expect(result.images.map((i) => [i.role, i.size, i.format, i.extension, i.contentType])).toEqual([
+      ...SIZES.map((size) => ['variant', size, 'webp', 'webp', 'image/webp']),
+      ['jpeg', 512, 'jpeg', 'jpg', 'image/jpeg'],
+    ]);
+    expect((await readdir(outputDir)).sort()).toEqual(result.images.map((i) => `${i.size}.${i.extension}`).sort());
+    for (const image of result.images) {
+      const bytes = await readFile(image.path);
+      const metadata = await sharp(bytes).metadata();
+      expect([metadata.format, metadata.width, metadata.height]).toEqual([image.format, image.size, image.size]);
+      expect([image.width, image.height, image.bytes]).toEqual([image.size, image.size, bytes.length]);
+      expect(image.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    }
+  });
+
+  it('keeps an upright, re-encoded original only when configured to', async () => {
+    const without = await render(fixtures.gpsOrientation6.path, { keepOriginal: false });
+    const withOriginal = await render(fixtures.gpsOrientation6.path, { keepOriginal: true });
+
+    expect(without.result.images.some((i) => i.role === 'original')).toBe(false);
+    const original = withOriginal.result.images.find((i) => i.role === 'original');
+    expect(original).toMatchObject({ size: null, format: 'jpeg', extension: 'jpg', width: 400, height: 600 });
+    const metadata = await sharp(original!.path).metadata();
+    expect([metadata.width, metadata.height, metadata.orientation]).toEqual([400, 600, undefined]);
+  });
+
+  it('applies EXIF orientation 6 before cropping', async () => {
+    const { result } = await render(fixtures.gpsOrientation6.path);
+
+    expect(result.source).toEqual({ format: 'jpeg', width: 400, height: 600 });
+    for (const image of result.images) {
+      expectNear(await pixelAt(image.path, 0.5, 0.2), [255, 0, 0]);
+      expectNear(await pixelAt(image.path, 0.5, 0.8), [0, 0, 255]);
+    }
+  });
+
+  it('strips EXIF, GPS and every other metadata block from every output', async () => {
+    const input = await readFile(fixtures.gpsOrientation6.path);
+    const markers = ['Exif', 'GPS', 'FixtureCam', 'WGS-84'];
+    expect(gpsEntryCount((await sharp(input).metadata()).exif)).toBeGreaterThan(3);
+    markers.forEach((marker) => expect(input.includes(marker)).toBe(true));
+
+    const { result } = await render(fixtures.gpsOrientation6.path);
+
+    expect(result.images).toHaveLength(SIZES.length + 2);
+    for (const image of result.images) {
+      const bytes = await readFile(image.path);
+      const metadata = await sharp(bytes).metadata();
+      expect([metadata.exif, metadata.xmp, metadata.iptc, metadata.icc, metadata.orientation]).toEqual([
+        undefined, undefined, undefined, undefined, undefined,
+      ]);
+      markers.forEach((marker) => expect(bytes.includes(marker)).toBe(false));
+    }
+  });
+
+  it('converts CMYK to 8-bit sRGB', async () => {
+    const { result } = await render(fixtures.cmyk.path);
+
+    for (const image of result.images) {
+      expect(await sharp(image.path).metadata()).toMatchObject({ space: 'srgb', channels: 3, depth: 'uchar' });
+      expectNear(await pixelAt(image.path, 0.5, 0.5), [0, 170, 80]);
+    }
+  });
+
+  it('turns a 16-bit PNG into 8-bit outputs, the original included', async () => {
+    expect((await sharp(fixtures.png16.path).metadata()).depth).toBe('ushort');
+
+    const { result } = await render(fixtures.png16.path);
+
+    expect(result.images.find((i) => i.role === 'original')?.format).toBe('png');
+    for (const image of result.images) {
+      expect(await sharp(image.path).metadata()).toMatchObject({ space: 'srgb', depth: 'uchar' });
+    }
+  });
+
+  it('keeps only the first frame of an animated GIF', async () => {
+    expect((await sharp(fixtures.animatedGif.path).metadata()).pages).toBe(3);
+
+    const { result } = await render(fixtures.animatedGif.path);
+
+    for (const image of result.images) {
+      expect((await sharp(image.path).metadata()).pages ?? 1).toBe(1);
+      expectNear(await pixelAt(image.path, 0.5, 0.5), [255, 0, 0]);
+    }
+  });
+
+  it('refuses a small file declaring 100000×100000 pixels quickly, naming the configured limit', async () => {
+    const started = Date.now();
+    await expectRejected(render(fixtures.pngBomb.path), /^image dimensions exceed 40 megapixels$/);
+    expect(Date.now() - started).toBeLessThan(500);
+
+    await expectRejected(render(fixtures.photo.path, { maxPixels: 1_500_000 }), /^image dimensions exceed 1.5 megapixels$/);
+  });
+
+  it('reports a truncated JPEG as corrupt', async () => {
+    await expectRejected(render(fixtures.truncatedJpeg.path), /^corrupt or truncated image$/);
+  });
+
+  it('refuses SVG by its content whatever the file is called', async () => {
+    const { copyFile } = await import('node:fs/promises');
+    const disguised = join(root, 'avatar.png');
+    await copyFile(fixtures.svgWithScript.path, disguised);
+
+    await expectRejected(render(disguised), /^unsupported format: SVG \(upload a JPEG, PNG, WebP or GIF\)$/);
+  });
+
+  it('produces a ThumbHash placeholder of the crop', async () => {
+    const { result } = await render(fixtures.tinyPng.path);
+
+    const { r, g, b } = thumbhash.thumbHashToAverageRGBA(Buffer.from(result.placeholder, 'base64'));
+    expectNear([r * 255, g * 255, b * 255], [0, 0, 255]);
+  });
+
+  it('reports progress from 10 after decoding up to 90', async () => {
+    const progress: number[] = [];
+    await render(fixtures.photo.path, {}, (p) => void progress.push(p));
+
+    expect(progress[0]).toBe(10);
+    expect(progress.at(-1)).toBe(90);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+  });
+
+  it('lets disk errors through instead of rejecting the image', async () => {
+    const renderer = new AvatarImageRenderer(config());
+    const error = await renderer.render(fixtures.photo.path, join(root, 'missing-dir'), undefined).catch((e: unknown) => e);
+
+    expect(error).not.toBeInstanceOf(ImageRejectedError);
+    expect(error).toMatchObject({ code: 'ENOENT' });
+    await expect(renderer.render(join(root, 'missing.jpg'), root)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('is provided by ImagesModule with the avatar config namespace', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [avatarConfig] }), ImagesModule],
+    }).compile();
+
+    expect(moduleRef.get(AvatarImageRenderer)).toBeInstanceOf(AvatarImageRenderer);
+  });
+
+  describe('ends each fixture as the corpus expects', () => {
+    it.each(FIXTURE_NAMES)('%s', async (name) => {
+      const { path, outcome } = fixtures[name];
+      const expected = 'done' in outcome ? outcome : 'failed' in outcome ? outcome.failed : outcome.rejected;
+      if (expected instanceof RegExp) {
+        await expectRejected(render(path), expected);
+      } else if (expected) {
+        const { result } = await render(path);
+        expectDone(result, expected);
+        await expectPixels(result, expected);
+      } else {
+        // Refused by the API for its size alone: the image itself must be valid.
+        expect((await render(path)).result.images).toHaveLength(SIZES.length + 2);
+      }
+    });
+  });
+});
+
+function expectDone(result: RenderedAvatar, expected: DoneExpectation) {
+  expect(result.source).toEqual(expected.source);
+  expect(result.images.filter((i) => i.role === 'variant').map((i) => [i.width, i.height])).toEqual(SIZES.map((s) => [s, s]));
+}
+
+async function expectPixels(result: RenderedAvatar, expected: DoneExpectation) {
+  for (const image of result.images.filter((i) => i.role !== 'original')) {
+    const bytes = await readFile(image.path);
+    (expected.absent ?? []).forEach((marker) => expect(bytes.includes(marker)).toBe(false));
+    for (const { x, y, rgb } of expected.pixels ?? []) expectNear(await pixelAt(image.path, x, y), rgb);
+  }
+}

@@ -1,0 +1,68 @@
+import { open } from 'node:fs/promises';
+import sharp, { Sharp, SharpOptions } from 'sharp';
+import { ImageRejectedError } from './image-rejected.error';
+import { ImageType, SNIFF_BYTES, sniffImageType, sniffRefusedFormat } from './image-sniffer';
+
+/** An upload that passed every check made without decoding pixels. */
+export interface InspectedImage {
+  type: ImageType;
+  /** As displayed, i.e. after EXIF orientation. */
+  width: number;
+  height: number;
+}
+
+const ACCEPTED = 'upload a JPEG, PNG, WebP or GIF';
+
+/**
+ * Judges the upload from its header alone. Our own magic-byte check runs before sharp sees the file, so
+ * SVG and PDF (which sharp would happily rasterise) never reach a decoder.
+ */
+export async function inspectImage(path: string, maxPixels: number): Promise<InspectedImage> {
+  const header = await readHeader(path);
+  const type = sniffImageType(header);
+  if (type === null) {
+    const refused = sniffRefusedFormat(header);
+    throw new ImageRejectedError(refused ? `unsupported format: ${refused} (${ACCEPTED})` : 'not an image');
+  }
+  // sharp refuses even to report dimensions beyond the pixel limit, so this also catches decompression bombs.
+  const metadata = await withSourceErrors(maxPixels, () => sharp(path, sourceOptions(maxPixels)).metadata());
+  if (metadata.format !== type || !metadata.width || !metadata.height) {
+    throw new ImageRejectedError('corrupt or truncated image');
+  }
+  if (metadata.width * metadata.height > maxPixels) throw tooLarge(maxPixels);
+  return { type, width: metadata.autoOrient.width, height: metadata.autoOrient.height };
+}
+
+/** A pipeline over the upload's first frame, upright, 8-bit sRGB; sharp copies no metadata to outputs by default. */
+export function openImage(path: string, maxPixels: number): Sharp {
+  return sharp(path, sourceOptions(maxPixels)).rotate().toColourspace('srgb');
+}
+
+/** Runs a pipeline that reads the upload, turning decoder failures into a rejection a retry cannot fix. */
+export async function withSourceErrors<T>(maxPixels: number, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof Error) || 'code' in error || error.message.startsWith('Input file is missing')) throw error;
+    throw error.message.includes('pixel limit') ? tooLarge(maxPixels) : new ImageRejectedError('corrupt or truncated image');
+  }
+}
+
+function sourceOptions(maxPixels: number): SharpOptions {
+  // 'error' also fails on truncation but tolerates the harmless warnings many phone JPEGs trigger.
+  return { limitInputPixels: maxPixels, failOn: 'error', pages: 1, page: 0 };
+}
+
+function tooLarge(maxPixels: number): ImageRejectedError {
+  return new ImageRejectedError(`image dimensions exceed ${Number((maxPixels / 1e6).toFixed(1))} megapixels`);
+}
+
+async function readHeader(path: string): Promise<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(SNIFF_BYTES), 0, SNIFF_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
