@@ -112,6 +112,6 @@ describe('server-side avatar upload (API and worker as separate processes, local
 
 function form(field: string, bytes: Buffer): FormData {
   const body = new FormData();
-  body.append(field, new Blob([bytes], { type: 'image/jpeg' }), 'avatar.jpg');
+  body.append(field, new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }), 'avatar.jpg');
   return body;
 }

@@ -4,7 +4,7 @@ import { Job } from 'bull';
 import { workerSettings } from '../config/worker-settings';
 import { ImageRejectedError } from '../images/image-rejected.error';
 import { ContentNotAcceptedError, EncodedPayload, JobCodec } from '../queue/job-codec';
-import { AVATAR_QUEUE, UPLOAD_AVATAR_JOB, UploadAvatarJob } from '../queue/queue.constants';
+import { AVATAR_QUEUE, UPLOAD_AVATAR_JOB, UploadAvatarJob, uploadIdOfJob } from '../queue/queue.constants';
 import { ResultBackend } from '../queue/result-backend';
 import { StorageRejectedError } from '../storage/storage.errors';
 import { AvatarProcessingService, UploadAlreadyFailedError } from './avatar-processing.service';
@@ -27,13 +27,15 @@ export class UploadAvatarProcessor {
 
   @Process({ name: UPLOAD_AVATAR_JOB, concurrency: workerSettings.concurrency })
   async handle(job: Job<EncodedPayload>): Promise<EncodedPayload> {
-    let uploadId: string | undefined;
+    let uploadId = uploadIdOfJob(job.id);
     try {
       uploadId = this.codec.decodeTask<UploadAvatarJob>(job).uploadId;
+      this.logger.debug(`upload job ${job.id} attempt ${job.attemptsMade + 1} started`);
       const outcome = await this.processing.process(uploadId, async (percent) => {
         await job.progress(percent);
         await this.results.record(String(job.id), { progress: percent });
       });
+      this.logger.log(`upload ${uploadId} done${outcome.applied ? '' : ' (a newer upload had already set the avatar)'}`);
       return this.codec.encodeResult(outcome);
     } catch (error) {
       const permanent = PERMANENT.some((type) => error instanceof type);

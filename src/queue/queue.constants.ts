@@ -16,3 +16,6 @@ export interface DeleteObjectsJob {
 
 /** The job id is derived from the upload id, so enqueuing the same upload twice yields one job. */
 export const uploadJobId = (uploadId: string): string => `upload-${uploadId}`;
+
+/** Lets a worker mark the upload failed even when it cannot decode the job's payload. */
+export const uploadIdOfJob = (jobId: string | number): string | undefined => /^upload-(.+)$/.exec(String(jobId))?.[1];

@@ -46,7 +46,7 @@ export class ApiClient {
   async upload(file: string | Buffer, field = 'avatar', filename = 'avatar.jpg', type = 'image/jpeg'): Promise<Reply> {
     const bytes = typeof file === 'string' ? await readFile(file) : file;
     const form = new FormData();
-    form.append(field, new Blob([bytes], { type }), typeof file === 'string' ? basename(file) : filename);
+    form.append(field, new Blob([new Uint8Array(bytes)], { type }), typeof file === 'string' ? basename(file) : filename);
     return this.request('POST', '/users/me/avatar', form);
   }
 

@@ -96,7 +96,8 @@ export class Stack {
       ...this.options.env,
     };
     await this.startApi();
-    for (let i = 0; i < (this.options.workers ?? 1); i++) await this.startWorker();
+    const quiet = /^(warn|error|fatal)$/i.test(this.env.WORKER_LOG_LEVEL ?? '');
+    for (let i = 0; i < (this.options.workers ?? 1); i++) await this.startWorker({}, quiet);
     return this;
   }
 
@@ -107,11 +108,34 @@ export class Stack {
     return api;
   }
 
-  async startWorker(env: Record<string, string> = {}): Promise<ServiceProcess> {
+  /** `quiet` for a worker whose log level hides its ready line: then wait until Bull's consumer connection is up. */
+  async startWorker(env: Record<string, string> = {}, quiet = false): Promise<ServiceProcess> {
     const worker = this.spawn('worker', { ...this.options.workerEnv, ...env });
     this.workers.push(worker);
-    await worker.waitFor(/worker \d+ ready/);
+    if (!quiet) await worker.waitFor(/worker \d+ ready/);
+    else await eventually(() => this.consumerCount(), (n) => n > 0, 20_000);
     return worker;
+  }
+
+  /** Bull names each worker's blocking connection after the queue; CLIENT LIST shows them. */
+  async consumerCount(): Promise<number> {
+    const redis = new Redis(this.env.BROKER_URL ?? 'redis://127.0.0.1:6379/0');
+    try {
+      const name = `${this.prefix}:${Buffer.from('avatars').toString('base64')}`;
+      return ((await redis.client('LIST')) as string).split('\n').filter((line) => line.includes(` name=${name} `)).length;
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  /** Broker connections whose name marks them as opened by this process. */
+  async brokerConnectionsOf(pid: number): Promise<number> {
+    const redis = new Redis(this.env.BROKER_URL ?? 'redis://127.0.0.1:6379/0');
+    try {
+      return ((await redis.client('LIST')) as string).split('\n').filter((line) => line.includes(` name=${this.prefix}:${pid} `)).length;
+    } finally {
+      redis.disconnect();
+    }
   }
 
   spawn(entry: 'main' | 'worker', env: Record<string, string> = {}): ServiceProcess {
