@@ -8,7 +8,7 @@ import { appConfig } from './config/app.config';
 import { exitAfterShutdownTimeout } from './shutdown';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { rawBody: true });
   app.disable('x-powered-by');
   const config = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));

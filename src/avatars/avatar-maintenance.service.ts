@@ -10,9 +10,11 @@ import { STORAGE_DRIVER, StorageDriver } from '../storage/storage-driver';
 import { UsersService } from '../users/users.service';
 import { AvatarUpload } from './avatar-upload.entity';
 import { keysOf } from './avatar-processing.service';
+import { DirectUploadsService } from './direct-uploads.service';
 
 export interface CleanupReport {
   removedFiles: number;
+  abandonedDirectUploads: number;
 }
 
 /** Housekeeping run by the worker: old avatar objects after their grace period, and the staging folder. */
@@ -26,6 +28,7 @@ export class AvatarMaintenanceService {
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
     @Inject(avatarConfig.KEY) private readonly config: ConfigType<typeof avatarConfig>,
     private readonly users: UsersService,
+    private readonly directUploads: DirectUploadsService,
   ) {}
 
   /**
@@ -45,8 +48,9 @@ export class AvatarMaintenanceService {
   }
 
   /**
-   * Removes staged files of uploads that finished (done or failed) more than STAGING_RETENTION_HOURS ago, and
-   * files no upload row knows about that are as old (an API that died mid-request, a row that was rolled back).
+   * Removes staged files of uploads that finished (done or failed) more than STAGING_RETENTION_HOURS ago, files no
+   * upload row knows about that are as old (an API that died mid-request, a row that was rolled back), and the
+   * temporary objects of direct uploads whose token expired that long ago without a confirm.
    */
   async cleanStaging(now = new Date()): Promise<CleanupReport> {
     const cutoff = now.getTime() - this.config.stagingRetentionHours * 3_600_000;
@@ -69,6 +73,7 @@ export class AvatarMaintenanceService {
       removedFiles += 1;
     }
     if (removedFiles > 0) this.logger.log(`staging cleanup removed ${removedFiles} file(s)`);
-    return { removedFiles };
+    const abandonedDirectUploads = await this.directUploads.removeAbandoned(new Date(cutoff));
+    return { removedFiles, abandonedDirectUploads };
   }
 }

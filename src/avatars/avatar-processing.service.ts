@@ -84,6 +84,9 @@ export class AvatarProcessingService {
       { id: uploadId },
       final ? { status: 'failed', error: reason, finishedAt: new Date() } : { status: 'queued', error: reason },
     );
+    const upload = final ? await this.uploads.findOneBy({ id: uploadId }) : null;
+    // A direct upload that can never become an avatar has no reason to keep its temporary object.
+    if (upload?.directKey) await this.storage.delete([upload.directKey]);
   }
 
   private async fetchSource(upload: AvatarUpload, workDir: string): Promise<string> {

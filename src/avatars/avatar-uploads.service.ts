@@ -22,6 +22,8 @@ import { UploadAcceptedDto } from './dto/upload-accepted.dto';
 import { UploadStatusDto } from './dto/upload-status.dto';
 import { StagedFile } from './staging-storage';
 
+type NewUpload = Pick<AvatarUpload, 'id' | 'userId' | 'source'> & Partial<AvatarUpload>;
+
 export const ACCEPTED_FORMATS = 'JPEG, PNG, WebP or GIF';
 
 export function describeRefusal(refusedFormat: string | null): string {
@@ -45,25 +47,27 @@ export class AvatarUploadsService {
 
   async acceptServerUpload(userId: number, file: StagedFile | undefined): Promise<UploadAcceptedDto> {
     if (!file) throw new BadRequestException(`send the image as multipart/form-data in the field "avatar"`);
+    if (file.size === 0) {
+      await rm(file.path, { force: true });
+      throw new BadRequestException('the uploaded file is empty');
+    }
     if (!file.detectedType) {
       await rm(file.path, { force: true });
       throw new UnsupportedMediaTypeException(describeRefusal(file.refusedFormat));
     }
-    return this.enqueue(
-      this.uploads.create({
-        id: file.filename,
-        userId,
-        source: 'server',
-        checksum: file.sha256,
-        size: file.size,
-        contentType: IMAGE_CONTENT_TYPES[file.detectedType],
-        stagedPath: file.path,
-      }),
-    );
+    return this.enqueue({
+      id: file.filename,
+      userId,
+      source: 'server',
+      checksum: file.sha256,
+      size: file.size,
+      contentType: IMAGE_CONTENT_TYPES[file.detectedType],
+      stagedPath: file.path,
+    });
   }
 
   /** Records the upload before enqueuing it; if the queue cannot take it, nothing is left behind. */
-  async enqueue(upload: AvatarUpload): Promise<UploadAcceptedDto> {
+  async enqueue(upload: NewUpload): Promise<UploadAcceptedDto> {
     const jobId = uploadJobId(upload.id);
     await this.uploads.insert({ ...upload, status: 'queued', jobId });
     try {

@@ -13,7 +13,9 @@ import { AvatarUpload } from './avatar-upload.entity';
 import { AvatarUploadsService } from './avatar-uploads.service';
 import { AvatarsController } from './avatars.controller';
 import { DirectUploadTicketRecord } from './direct-upload-ticket.entity';
+import { DirectUploadsService } from './direct-uploads.service';
 import { JobsController } from './jobs.controller';
+import { QiniuCallbackController } from './qiniu-callback.controller';
 import { StagingStorage } from './staging-storage';
 
 /** Everything about avatars except the queue consumers, which only the worker root registers. */
@@ -32,8 +34,8 @@ import { StagingStorage } from './staging-storage';
     UsersModule,
     ImagesModule,
   ],
-  controllers: [AvatarsController, JobsController],
-  providers: [AvatarUploadsService, AvatarProcessingService, AvatarMaintenanceService],
+  controllers: [AvatarsController, JobsController, QiniuCallbackController],
+  providers: [AvatarUploadsService, DirectUploadsService, AvatarProcessingService, AvatarMaintenanceService],
   exports: [AvatarProcessingService, AvatarMaintenanceService],
 })
 export class AvatarsModule {}
