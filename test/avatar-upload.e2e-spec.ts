@@ -79,7 +79,7 @@ describe('server-side avatar upload (API and worker as separate processes, local
     ['the file under another field name', async () => form('picture', await photo(10, 10, '#000')), 400],
     ['a file over AVATAR_MAX_BYTES', () => form('avatar', Buffer.alloc(300 * 1024, 0xff)), 413],
     ['text named .jpg', () => form('avatar', Buffer.from('just some text, honest')), 415],
-    ['an empty file', () => form('avatar', Buffer.alloc(0)), 415],
+    ['an empty file', () => form('avatar', Buffer.alloc(0)), 400],
   ])('refuses %s with a clear status and leaves nothing behind', async (_, body, status) => {
     const before = await stack.query<{ n: number }>('SELECT COUNT(*) AS n FROM avatar_uploads');
     const reply = await client.request('POST', '/users/me/avatar', await body());
