@@ -4,8 +4,12 @@ export const QINIU_BUCKET = 'avatars';
 const ACCESS_KEY = 'e2e-access-key';
 const SECRET_KEY = 'e2e-secret-key-that-is-only-for-tests';
 
-export async function startQiniuEmulator(): Promise<QiniuEmulator> {
-  const emulator = new QiniuEmulator({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY, buckets: [QINIU_BUCKET] });
+export async function startQiniuEmulator(options: { privateBucket?: boolean } = {}): Promise<QiniuEmulator> {
+  const emulator = new QiniuEmulator({
+    accessKey: ACCESS_KEY,
+    secretKey: SECRET_KEY,
+    buckets: [{ name: QINIU_BUCKET, private: options.privateBucket ?? false }],
+  });
   await emulator.start();
   return emulator;
 }

@@ -56,6 +56,8 @@ export interface StackOptions {
   /** Settings for the worker only (e.g. a different ACCEPT_CONTENT). */
   workerEnv?: Record<string, string>;
   workers?: number;
+  /** A port chosen in advance, when a setting must name the API's own URL. */
+  port?: number;
 }
 
 /**
@@ -81,7 +83,7 @@ export class Stack {
   }
 
   async start(): Promise<this> {
-    this.port = await freePort();
+    this.port = this.options.port ?? (await freePort());
     this.env = {
       NODE_ENV: 'test',
       JWT_SECRET: randomBytes(32).toString('hex'),
