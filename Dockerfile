@@ -1,0 +1,20 @@
+# Build stage: all dependencies, compiled dist/. Also runs the Qiniu emulator (it needs ts-node).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY nest-cli.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY test ./test
+RUN npx nest build
+
+# Runtime stage: production dependencies and dist/ only. The same image runs the API and the worker.
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 3000
+CMD ["node", "dist/main"]
