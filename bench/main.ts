@@ -1,8 +1,10 @@
 import * as imageStep from './image-step.bench';
+import * as uploadBurst from './upload-burst.bench';
 
 /** Every bench, run in order; add yours here. Benches report, they never assert. */
 const BENCHES: Record<string, { run(): Promise<void> }> = {
   'image-step': imageStep,
+  'upload-burst': uploadBurst,
 };
 
 async function main(): Promise<void> {
