@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Redis from 'ioredis';
 import sharp from 'sharp';
 import { ApiClient, fetchBytes } from './support/client';
 import { Stack, eventually } from './support/stack';
@@ -115,3 +117,43 @@ function form(field: string, bytes: Buffer): FormData {
   body.append(field, new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }), 'avatar.jpg');
   return body;
 }
+
+describe('scheduled staging cleanup (the Celery Beat counterpart)', () => {
+  // Runs every second and keeps finished uploads' files about two seconds.
+  const stack = new Stack({ env: { CLEANUP_CRON: '* * * * * *', STAGING_RETENTION_HOURS: '0.0005' } });
+
+  beforeAll(() => stack.start());
+  afterAll(() => stack.destroy());
+
+  it("removes a failed upload's staged file and stray files, once they are past the retention window", async () => {
+    const client = await new ApiClient(stack.baseUrl).signUp();
+    const whole = await photo(200, 200, '#884400');
+    const truncated = whole.subarray(0, Math.floor(whole.length / 2));
+    const accepted = await client.upload(truncated);
+    expect(accepted.status).toBe(202);
+    const settled = await client.settle(accepted.body.uploadId);
+    expect(settled).toMatchObject({ status: 'failed', error: expect.stringMatching(/corrupt or truncated image/) });
+    writeFileSync(join(stack.stagingDir, 'stray-file-from-a-crashed-api'), 'x');
+    await eventually(async () => readdirSync(stack.stagingDir), (files) => files.length === 0, 15_000);
+    expect((await client.request('GET', '/users/me')).body.avatar).toBeNull();
+  });
+
+  it('fails an upload whose job was lost, so no client waits forever', async () => {
+    const client = await new ApiClient(stack.baseUrl).signUp();
+    const [worker] = stack.workers.splice(0, 1);
+    await worker.stop();
+    const accepted = await client.upload(await photo(100, 100, '#004488'));
+    const redis = new Redis('redis://127.0.0.1:6379/0');
+    try {
+      // What a flushed or failed-over Redis does to a waiting job.
+      await redis.lrem(`${stack.prefix}:avatars:wait`, 0, accepted.body.jobId);
+      await redis.del(`${stack.prefix}:avatars:${accepted.body.jobId}`);
+    } finally {
+      redis.disconnect();
+    }
+    await stack.startWorker();
+    const settled = await client.settle(accepted.body.uploadId, 20_000);
+    expect(settled).toMatchObject({ status: 'failed', error: expect.stringMatching(/job was lost; please upload again/) });
+    await eventually(async () => readdirSync(stack.stagingDir), (files) => files.length === 0, 15_000);
+  });
+});

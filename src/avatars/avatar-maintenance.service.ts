@@ -1,11 +1,13 @@
+import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Queue } from 'bull';
 import { ConfigType } from '@nestjs/config';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataSource, In, Repository } from 'typeorm';
+import { DataSource, In, LessThan, Repository } from 'typeorm';
 import { avatarConfig } from '../config/avatar.config';
-import { DeleteObjectsJob } from '../queue/queue.constants';
+import { AVATAR_QUEUE, DeleteObjectsJob } from '../queue/queue.constants';
 import { STORAGE_DRIVER, StorageDriver } from '../storage/storage-driver';
 import { UsersService } from '../users/users.service';
 import { AvatarUpload } from './avatar-upload.entity';
@@ -15,7 +17,10 @@ import { DirectUploadsService } from './direct-uploads.service';
 export interface CleanupReport {
   removedFiles: number;
   abandonedDirectUploads: number;
+  lostUploads: number;
 }
+
+const LOST_JOB_REASON = 'processing was interrupted and the job was lost; please upload again';
 
 /** Housekeeping run by the worker: old avatar objects after their grace period, and the staging folder. */
 @Injectable()
@@ -24,6 +29,7 @@ export class AvatarMaintenanceService {
 
   constructor(
     @InjectRepository(AvatarUpload) private readonly uploads: Repository<AvatarUpload>,
+    @InjectQueue(AVATAR_QUEUE) private readonly avatarQueue: Queue,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
     @Inject(avatarConfig.KEY) private readonly config: ConfigType<typeof avatarConfig>,
@@ -54,6 +60,7 @@ export class AvatarMaintenanceService {
    */
   async cleanStaging(now = new Date()): Promise<CleanupReport> {
     const cutoff = now.getTime() - this.config.stagingRetentionHours * 3_600_000;
+    const lostUploads = await this.failLostUploads(new Date(cutoff));
     const entries = await readdir(this.config.stagingDir).catch(() => [] as string[]);
     const candidates: { name: string; path: string }[] = [];
     for (const name of entries) {
@@ -74,6 +81,29 @@ export class AvatarMaintenanceService {
     }
     if (removedFiles > 0) this.logger.log(`staging cleanup removed ${removedFiles} file(s)`);
     const abandonedDirectUploads = await this.directUploads.removeAbandoned(new Date(cutoff));
-    return { removedFiles, abandonedDirectUploads };
+    return { removedFiles, abandonedDirectUploads, lostUploads };
+  }
+
+  /**
+   * An upload still queued or processing long after its last change whose job no longer exists (Redis lost it, or
+   * it was removed by hand) would otherwise wait forever: fail it with a reason the client can act on.
+   */
+  private async failLostUploads(untouchedSince: Date): Promise<number> {
+    const stale = await this.uploads.find({
+      where: [
+        { status: 'queued', updatedAt: LessThan(untouchedSince) },
+        { status: 'processing', updatedAt: LessThan(untouchedSince) },
+      ],
+      select: { id: true, jobId: true },
+      take: 1000,
+    });
+    let lost = 0;
+    for (const upload of stale) {
+      if (upload.jobId && (await this.avatarQueue.getJob(upload.jobId))) continue;
+      await this.uploads.update({ id: upload.id }, { status: 'failed', error: LOST_JOB_REASON, finishedAt: new Date() });
+      lost += 1;
+    }
+    if (lost > 0) this.logger.warn(`marked ${lost} upload(s) whose job was lost as failed`);
+    return lost;
   }
 }

@@ -4,6 +4,7 @@ import {
   IsBooleanString,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUrl,
@@ -34,7 +35,7 @@ class Env {
   JWT_SECRET?: string;
   @IsOptional() @IsInt() @Min(60) JWT_EXPIRES_IN?: number;
   @IsOptional() @IsString() STAGING_DIR?: string;
-  @IsOptional() @IsInt() @Min(1) STAGING_RETENTION_HOURS?: number;
+  @IsOptional() @IsNumber() @Min(0) STAGING_RETENTION_HOURS?: number;
   @IsOptional() @IsInt() @Min(1024) AVATAR_MAX_BYTES?: number;
   @IsOptional() @IsInt() @Min(0) AVATAR_DELETE_GRACE_SEC?: number;
   @IsOptional() @IsInt() @Min(1) SHUTDOWN_TIMEOUT_MS?: number;

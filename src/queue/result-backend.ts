@@ -28,6 +28,7 @@ export interface JobRecord {
 export class ResultBackend implements OnApplicationShutdown {
   private readonly redis: Redis;
   private readonly indexKey: string;
+  private readonly writes = new Map<string, Promise<void>>();
 
   constructor(@Inject(queueConfig.KEY) private readonly config: ConfigType<typeof queueConfig>) {
     this.redis = new Redis(config.resultBackend, { lazyConnect: true, connectionName: `${config.prefix}:results:${process.pid}` });
@@ -40,8 +41,22 @@ export class ResultBackend implements OnApplicationShutdown {
     return decodePayload<JobRecord>(stored as unknown as EncodedPayload, ['json', 'msgpack']);
   }
 
-  /** Creates or updates a record; unknown fields keep their current value. */
-  async record(jobId: string, change: Partial<JobRecord>): Promise<void> {
+  /**
+   * Creates or updates a record; unknown fields keep their current value. A job's writes all come from the one
+   * process running it (the API's first write happens before the job exists), so chaining them per job in this
+   * process is enough to keep Bull's event handlers and the job's own progress reports from overwriting each other.
+   */
+  record(jobId: string, change: Partial<JobRecord>): Promise<void> {
+    const previous = this.writes.get(jobId) ?? Promise.resolve();
+    const write = previous.catch(() => undefined).then(() => this.merge(jobId, change));
+    this.writes.set(jobId, write);
+    void write.finally(() => {
+      if (this.writes.get(jobId) === write) this.writes.delete(jobId);
+    }).catch(() => undefined);
+    return write;
+  }
+
+  private async merge(jobId: string, change: Partial<JobRecord>): Promise<void> {
     const now = new Date();
     const current = await this.get(jobId);
     const next: JobRecord = {
