@@ -5,15 +5,13 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { appConfig } from './config/app.config';
-import { exitAfterShutdownTimeout } from './shutdown';
+import { closeOnSignals } from './shutdown';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { rawBody: true });
   app.disable('x-powered-by');
   const config = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-  app.enableShutdownHooks();
-  exitAfterShutdownTimeout(config.shutdownTimeoutMs);
 
   const document = SwaggerModule.createDocument(
     app,
@@ -22,11 +20,18 @@ async function bootstrap(): Promise<void> {
       .setDescription('Avatar uploads: the API stages and enqueues, workers process and store.')
       .setVersion('0.1.0')
       .addBearerAuth()
+      .addTag('auth')
+      .addTag('users')
+      .addTag('avatars')
+      .addTag('jobs')
+      .addTag('storage')
+      .addTag('health')
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   await app.listen(config.port);
+  closeOnSignals(app, config.shutdownTimeoutMs);
   new Logger('Api').log(`listening on ${config.apiBaseUrl} (Swagger UI at ${config.apiBaseUrl}/docs)`);
 }
 void bootstrap();

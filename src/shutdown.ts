@@ -1,18 +1,27 @@
-import { Logger } from '@nestjs/common';
+import { INestApplicationContext, Logger } from '@nestjs/common';
 
 /**
- * Nest's shutdown hooks close the HTTP server (in-flight requests finish) and the queues (active jobs finish).
- * If that takes longer than SHUTDOWN_TIMEOUT_MS the process exits anyway; Bull then hands any still-active job
- * to another worker once its lock expires.
+ * On SIGTERM/SIGINT: close the application (Nest's shutdown hooks stop the HTTP server, letting in-flight requests
+ * finish, and drain the worker's queues, letting active jobs finish), then exit 0. If that takes longer than
+ * SHUTDOWN_TIMEOUT_MS the process exits 1 anyway; Bull hands a job cut off that way to another worker once its
+ * lock expires.
  */
-export function exitAfterShutdownTimeout(timeoutMs: number): void {
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      new Logger('Shutdown').log(`${signal}: finishing work in progress (up to ${timeoutMs} ms)`);
-      setTimeout(() => {
-        new Logger('Shutdown').warn('shutdown timeout reached; exiting with work in progress');
+export function closeOnSignals(app: INestApplicationContext, timeoutMs: number): void {
+  const logger = new Logger('Shutdown');
+  const shutdown = (signal: NodeJS.Signals) => {
+    logger.log(`${signal}: finishing work in progress (up to ${timeoutMs} ms)`);
+    setTimeout(() => {
+      logger.warn('shutdown timeout reached; exiting with work in progress');
+      process.exit(1);
+    }, timeoutMs).unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error(`shutdown failed: ${error.message}`);
         process.exit(1);
-      }, timeoutMs).unref();
-    });
-  }
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from './auth/auth.module';
 import { AvatarsModule } from './avatars/avatars.module';
 import { MaintenanceProcessor } from './avatars/maintenance.processor';
+import { QueueDrain } from './avatars/queue-drain';
 import { UploadAvatarProcessor } from './avatars/upload-avatar.processor';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -12,6 +13,6 @@ import { UsersModule } from './users/users.module';
 /** The worker: the same feature modules plus the queue consumers, and no HTTP listener. */
 @Module({
   imports: [AppConfigModule, DatabaseModule, QueueModule, StorageModule, AuthModule, UsersModule, AvatarsModule],
-  providers: [UploadAvatarProcessor, MaintenanceProcessor],
+  providers: [UploadAvatarProcessor, MaintenanceProcessor, QueueDrain],
 })
 export class WorkerModule {}
