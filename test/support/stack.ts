@@ -169,17 +169,20 @@ export class Stack {
   }
 
   async destroy(): Promise<void> {
-    await Promise.all([...this.api, ...this.workers].map((p) => p.stop()));
-    const connection = await createConnection({ host: '127.0.0.1', user: 'root' });
-    await connection.query(`DROP DATABASE IF EXISTS \`${this.database}\``);
-    await connection.end();
-    for (const db of [0, 1, ...redisDbs(this.env)]) {
-      const redis = new Redis(`redis://127.0.0.1:6379/${db}`);
-      const keys = await redis.keys(`${this.prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-      redis.disconnect();
+    try {
+      await Promise.all([...this.api, ...this.workers].map((p) => p.stop()));
+      const connection = await createConnection({ host: '127.0.0.1', user: 'root' });
+      await connection.query(`DROP DATABASE IF EXISTS \`${this.database}\``);
+      await connection.end();
+      for (const db of new Set([0, 1, ...redisDbs(this.env)])) {
+        const redis = new Redis(`redis://127.0.0.1:6379/${db}`);
+        const keys = await redis.keys(`${this.prefix}:*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      }
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
     }
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
