@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Bull from 'bull';
 import Redis from 'ioredis';
+import { decodePayload, encodePayload } from '../src/queue/job-codec';
+import { AVATAR_QUEUE, UPLOAD_AVATAR_JOB } from '../src/queue/queue.constants';
 import sharp from 'sharp';
 import { ApiClient, fetchBytes } from './support/client';
 import { Stack, eventually } from './support/stack';
@@ -74,6 +77,24 @@ describe('server-side avatar upload (API and worker as separate processes, local
     expect((await stranger.request('GET', `/jobs/${accepted.body.jobId}`)).status).toBe(404);
     expect((await stranger.request('GET', `/users/me/avatar/uploads/${accepted.body.uploadId}`)).status).toBe(404);
     expect((await client.request('GET', '/jobs/upload-00000000-0000-0000-0000-000000000000')).status).toBe(404);
+  });
+
+  it('processes an upload once, even when its job is delivered again', async () => {
+    const accepted = await client.upload(await photo(120, 120, '#5500aa'));
+    await client.settle(accepted.body.uploadId);
+    const [before] = await stack.query<{ avatar_updated_at: Date }>('SELECT avatar_updated_at FROM users WHERE id = ?', [client.userId]);
+    // A second delivery of the same upload, as a retry after a lost acknowledgement would produce.
+    const queue = new Bull(AVATAR_QUEUE, 'redis://127.0.0.1:6379/0', { prefix: stack.prefix });
+    try {
+      const duplicate = await queue.add(UPLOAD_AVATAR_JOB, encodePayload({ uploadId: accepted.body.uploadId }, 'json'), { jobId: `again-${accepted.body.uploadId}` });
+      const result = decodePayload<{ applied: boolean }>(await duplicate.finished(), ['json']);
+      expect(result).toMatchObject({ uploadId: accepted.body.uploadId, status: 'done' });
+    } finally {
+      await queue.close();
+    }
+    const [after] = await stack.query<{ avatar_updated_at: Date }>('SELECT avatar_updated_at FROM users WHERE id = ?', [client.userId]);
+    expect(after.avatar_updated_at).toEqual(before.avatar_updated_at);
+    expect((await client.request('GET', `/users/me/avatar/uploads/${accepted.body.uploadId}`)).body.attempts).toBe(1);
   });
 
   it.each([
