@@ -32,6 +32,7 @@ async function bootstrap(): Promise<void> {
 
   await app.listen(config.port);
   closeOnSignals(app, config.shutdownTimeoutMs);
+  if (config.usesDevelopmentJwtSecret) new Logger('Api').warn('JWT_SECRET is not set: using a development-only secret');
   new Logger('Api').log(`listening on ${config.apiBaseUrl} (Swagger UI at ${config.apiBaseUrl}/docs)`);
 }
 void bootstrap();

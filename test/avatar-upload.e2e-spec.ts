@@ -5,15 +5,13 @@ import Bull from 'bull';
 import Redis from 'ioredis';
 import { decodePayload, encodePayload } from '../src/queue/job-codec';
 import { AVATAR_QUEUE, UPLOAD_AVATAR_JOB } from '../src/queue/queue.constants';
-import sharp from 'sharp';
 import { ApiClient, fetchBytes } from './support/client';
+import { solidJpeg } from './support/images';
 import { Stack, eventually } from './support/stack';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-async function photo(width: number, height: number, colour: string): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: colour } }).jpeg().toBuffer();
-}
+const photo = solidJpeg;
 
 describe('server-side avatar upload (API and worker as separate processes, local storage)', () => {
   const stack = new Stack({ env: { AVATAR_MAX_BYTES: String(256 * 1024) } });

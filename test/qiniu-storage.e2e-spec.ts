@@ -1,15 +1,14 @@
 import { qiniuEtagOfBuffer } from '../src/storage/qiniu-etag';
-import sharp from 'sharp';
 import { QiniuEmulator } from './qiniu-emulator/qiniu-emulator';
 import { ApiClient, fetchBytes } from './support/client';
+import { solidJpeg } from './support/images';
 import { QINIU_BUCKET, qiniuEnv, startQiniuEmulator, storedKeys } from './support/qiniu';
 import { Stack, eventually, freePort } from './support/stack';
 
 // 4 WebP sizes and one JPEG per avatar, with the default AVATAR_SIZES.
 const OBJECTS_PER_AVATAR = 5;
 
-const photo = (colour: string, size = 400) =>
-  sharp({ create: { width: size, height: size, channels: 3, background: colour } }).jpeg().toBuffer();
+const photo = (colour: string) => solidJpeg(400, 400, colour);
 
 describe('Qiniu storage: API and worker processes use the real qiniu SDK against the emulator', () => {
   let emulator: QiniuEmulator;

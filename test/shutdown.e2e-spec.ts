@@ -1,11 +1,11 @@
 import { request } from 'node:http';
-import sharp from 'sharp';
 import { QiniuEmulator } from './qiniu-emulator/qiniu-emulator';
 import { ApiClient } from './support/client';
+import { solidJpeg } from './support/images';
 import { qiniuEnv, startQiniuEmulator } from './support/qiniu';
 import { Stack, eventually, sleep } from './support/stack';
 
-const photo = (colour: string) => sharp({ create: { width: 300, height: 300, channels: 3, background: colour } }).jpeg().toBuffer();
+const photo = (colour: string) => solidJpeg(300, 300, colour);
 
 /** A multipart upload whose body trickles in, so it is still in flight when the API is told to stop. */
 function slowUpload(baseUrl: string, token: string, bytes: Buffer, pauseMs: number): Promise<{ status: number; body: any }> {

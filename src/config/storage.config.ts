@@ -1,11 +1,11 @@
 import { registerAs } from '@nestjs/config';
 import { resolve } from 'node:path';
+import { apiBaseUrlFromEnv, jwtSecretFromEnv } from './app.config';
 
 const env = process.env;
 
 export const storageConfig = registerAs('storage', () => {
-  const port = Number(env.PORT ?? 3000);
-  const apiBaseUrl = (env.API_BASE_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
+  const apiBaseUrl = apiBaseUrlFromEnv();
   return {
     driver: (env.STORAGE_DRIVER ?? 'local') as 'local' | 'qiniu',
     local: {
@@ -13,7 +13,7 @@ export const storageConfig = registerAs('storage', () => {
       publicBaseUrl: (env.PUBLIC_BASE_URL ?? `${apiBaseUrl}/static`).replace(/\/+$/, ''),
       uploadUrl: `${apiBaseUrl}/storage/local/upload`,
       /** Signs direct-upload tokens; a replica that verifies them must share it, as it shares JWT_SECRET. */
-      tokenSecret: env.JWT_SECRET ?? 'development-only-secret-do-not-use-in-production',
+      tokenSecret: jwtSecretFromEnv(),
     },
     qiniu: {
       accessKey: env.QINIU_ACCESS_KEY ?? '',
