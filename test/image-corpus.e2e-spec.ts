@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { Metadata } from 'sharp';
-import { thumbhash } from '../src/images/thumbhash';
+import * as thumbhash from 'thumbhash';
 import { DoneExpectation, FIXTURE_NAMES, Fixture, FixtureSet, Rgb, generateFixtures } from './fixtures/generate-fixtures';
 import { photoLikePixels } from './fixtures/photo-like';
 import { ApiClient, fetchBytes } from './support/client';

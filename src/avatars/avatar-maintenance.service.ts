@@ -68,12 +68,15 @@ export class AvatarMaintenanceService {
       const info = await stat(path).catch(() => null);
       if (info && info.mtimeMs < cutoff) candidates.push({ name, path });
     }
-    const ids = candidates.map((c) => c.name).filter((name) => /^[0-9a-f-]{36}$/.test(name));
+    // Staged files are named after their upload, a worker's scratch folders `work-<upload id>`.
+    const uploadIdOf = (name: string) => /^(?:work-)?([0-9a-f-]{36})$/.exec(name)?.[1];
+    const ids = candidates.map((c) => uploadIdOf(c.name)).filter((id): id is string => id !== undefined);
     const rows = ids.length > 0 ? await this.uploads.find({ where: { id: In(ids) }, select: { id: true, status: true } }) : [];
     const statusById = new Map(rows.map((row) => [row.id, row.status]));
     let removedFiles = 0;
     for (const { name, path } of candidates) {
-      const status = statusById.get(name);
+      const id = uploadIdOf(name);
+      const status = id ? statusById.get(id) : undefined;
       // Queued or processing uploads keep their file however old it is: a worker still needs it.
       if (status === 'queued' || status === 'processing') continue;
       await rm(path, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { avatarConfig } from '../config/avatar.config';
 import { AvatarImageRenderer, RenderedAvatar } from './avatar-image.renderer';
 import { ImageRejectedError } from './image-rejected.error';
 import { ImagesModule } from './images.module';
-import { thumbhash } from './thumbhash';
+import * as thumbhash from 'thumbhash';
 
 type AvatarConfig = ConfigType<typeof avatarConfig>;
 

@@ -7,7 +7,7 @@ import sharp, { OutputInfo, Sharp } from 'sharp';
 import { avatarConfig } from '../config/avatar.config';
 import { IMAGE_CONTENT_TYPES, ImageType } from './image-sniffer';
 import { inspectImage, openImage, withSourceErrors } from './image-source';
-import { thumbhash } from './thumbhash';
+import * as thumbhash from 'thumbhash';
 
 /** One file written into the output directory. */
 export interface RenderedImage {
