@@ -5,7 +5,7 @@ import { workerSettings } from '../config/worker-settings';
 import { ImageRejectedError } from '../images/image-rejected.error';
 import { ContentNotAcceptedError, EncodedPayload, JobCodec } from '../queue/job-codec';
 import { AVATAR_QUEUE, UPLOAD_AVATAR_JOB, UploadAvatarJob, uploadIdOfJob } from '../queue/queue.constants';
-import { ResultBackend } from '../queue/result-backend';
+import { JobRecord, ResultBackend } from '../queue/result-backend';
 import { StorageRejectedError } from '../storage/storage.errors';
 import { AvatarProcessingService, UploadAlreadyFailedError } from './avatar-processing.service';
 
@@ -33,7 +33,7 @@ export class UploadAvatarProcessor {
       this.logger.debug(`upload job ${job.id} attempt ${job.attemptsMade + 1} started`);
       const outcome = await this.processing.process(uploadId, async (percent) => {
         await job.progress(percent);
-        await this.results.record(String(job.id), { progress: percent });
+        await this.report(job, { progress: percent });
       });
       this.logger.log(`upload ${uploadId} done${outcome.applied ? '' : ' (a newer upload had already set the avatar)'}`);
       return this.codec.encodeResult(outcome);
@@ -50,12 +50,12 @@ export class UploadAvatarProcessor {
 
   @OnQueueActive()
   async onActive(job: Job): Promise<void> {
-    await this.results.record(String(job.id), { state: 'active', attemptsMade: job.attemptsMade });
+    await this.report(job, { state: 'active', attemptsMade: job.attemptsMade });
   }
 
   @OnQueueCompleted()
   async onCompleted(job: Job, result: EncodedPayload): Promise<void> {
-    await this.results.record(String(job.id), {
+    await this.report(job, {
       state: 'completed',
       progress: 100,
       // Bull counts only failed attempts; clients want every attempt, the successful one included.
@@ -67,10 +67,17 @@ export class UploadAvatarProcessor {
   @OnQueueFailed()
   async onFailed(job: Job, error: Error): Promise<void> {
     const willRetry = !isDiscarded(job) && job.attemptsMade < (job.opts.attempts ?? 1);
-    await this.results.record(String(job.id), {
+    await this.report(job, {
       state: willRetry ? 'delayed' : 'failed',
       attemptsMade: job.attemptsMade,
       failedReason: error.message,
     });
+  }
+
+  /** What clients can poll is a report on the work, not the work: a result backend hiccup must not fail a job. */
+  private async report(job: Job, change: Partial<JobRecord>): Promise<void> {
+    await this.results.record(String(job.id), change).catch((error: Error) =>
+      this.logger.warn(`could not record the state of job ${job.id} in the result backend: ${error.message}`),
+    );
   }
 }

@@ -97,7 +97,9 @@ export class ResultBackend implements OnApplicationShutdown {
     return `${this.config.prefix}:result:${jobId}`;
   }
 
+  /** Writes started by the last jobs' completion events still land before the connection closes. */
   async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.writes.values()]);
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }
