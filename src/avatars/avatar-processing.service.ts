@@ -5,7 +5,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Queue } from 'bull';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, Not, Repository } from 'typeorm';
 import { avatarConfig } from '../config/avatar.config';
 import { AvatarImageRenderer, RenderedAvatar, RenderedImage } from '../images/avatar-image.renderer';
 import { JobCodec } from '../queue/job-codec';
@@ -80,8 +80,9 @@ export class AvatarProcessingService {
 
   /** Records a failure the client will read; `final` when no retry follows. */
   async recordFailure(uploadId: string, reason: string, final: boolean): Promise<void> {
+    // An error after the commit (say, reading the row back) must not undo a finished upload.
     await this.uploads.update(
-      { id: uploadId },
+      { id: uploadId, status: Not('done') },
       final ? { status: 'failed', error: reason, finishedAt: new Date() } : { status: 'queued', error: reason },
     );
     const upload = final ? await this.uploads.findOneBy({ id: uploadId }) : null;
