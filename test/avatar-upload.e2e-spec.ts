@@ -67,9 +67,9 @@ describe('server-side avatar upload (API and worker as separate processes, local
   it('reports the job from the result backend, only to its owner', async () => {
     const accepted = await client.upload(await photo(300, 300, '#22aa22'));
     await client.settle(accepted.body.uploadId);
-    const job = await client.request('GET', `/jobs/${accepted.body.jobId}`);
-    expect(job.body).toMatchObject({ id: accepted.body.jobId, name: 'upload-avatar', state: 'completed', progress: 100, attemptsMade: 1 });
-    expect(job.body.result).toMatchObject({ uploadId: accepted.body.uploadId, status: 'done', applied: true });
+    const job = await client.finishedJob(accepted.body.jobId);
+    expect(job).toMatchObject({ id: accepted.body.jobId, name: 'upload-avatar', state: 'completed', progress: 100, attemptsMade: 1 });
+    expect(job.result).toMatchObject({ uploadId: accepted.body.uploadId, status: 'done', applied: true });
 
     const stranger = await new ApiClient(stack.baseUrl).signUp();
     expect((await stranger.request('GET', `/jobs/${accepted.body.jobId}`)).status).toBe(404);

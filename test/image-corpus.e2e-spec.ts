@@ -98,8 +98,7 @@ async function expectFailed(stack: Stack, fixture: Fixture, reason: RegExp): Pro
   expect(settled.error).toMatch(reason);
   expect(settled.avatarUrl).toBeUndefined();
   // Refused content is discarded: the job fails for good after one attempt instead of being retried.
-  const job = await eventually(() => client.request('GET', `/jobs/${jobId}`), (r) => r.body.state !== 'active', 10_000);
-  expect(job.body).toMatchObject({ state: 'failed', attemptsMade: 1, failedReason: settled.error });
+  expect(await client.finishedJob(jobId)).toMatchObject({ state: 'failed', attemptsMade: 1, failedReason: settled.error });
   expect(await storedKeys(stack, client.userId)).toEqual([]);
   expect((await client.request('GET', '/users/me')).body).toMatchObject({ avatarUrl: null, avatar: null });
   // The staged file may stay until the scheduled cleanup; if it does, it is the upload untouched. No work folder is left.
@@ -153,8 +152,7 @@ async function expectDone(stack: Stack, fixture: Fixture, expected: DoneExpectat
   }
   expect(await storedKeys(stack, client.userId)).toEqual(served.map((image) => image.key).sort());
 
-  const job = await eventually(() => client.request('GET', `/jobs/${accepted.body.jobId}`), (r) => r.body.state !== 'active', 10_000);
-  expect(job.body).toMatchObject({ state: 'completed', progress: 100, attemptsMade: 1, result: { status: 'done', avatarUrl } });
+  expect(await client.finishedJob(accepted.body.jobId)).toMatchObject({ state: 'completed', progress: 100, attemptsMade: 1, result: { status: 'done', avatarUrl } });
 }
 
 describe('the upload corpus through the API and the worker (AVATAR_KEEP_ORIGINAL=true)', () => {

@@ -50,8 +50,7 @@ describe('Qiniu storage: API and worker processes use the real qiniu SDK against
     const accepted = await client.upload(await photo('#0088cc'));
     const settled = await client.settle(accepted.body.uploadId);
     expect(settled).toMatchObject({ status: 'done', attempts: 3 });
-    const job = await client.request('GET', `/jobs/${accepted.body.jobId}`);
-    expect(job.body).toMatchObject({ state: 'completed', attemptsMade: 3 });
+    expect(await client.finishedJob(accepted.body.jobId)).toMatchObject({ state: 'completed', attemptsMade: 3 });
     expect(storedKeys(emulator, `avatars/${client.userId}/`)).toHaveLength(OBJECTS_PER_AVATAR);
     const [user] = await stack.query<{ avatar_upload_id: string }>('SELECT avatar_upload_id FROM users WHERE id = ?', [client.userId]);
     expect(user.avatar_upload_id).toBe(accepted.body.uploadId);
@@ -92,7 +91,7 @@ describe('Qiniu storage: API and worker processes use the real qiniu SDK against
     );
     expect(rows.map((row) => row.id)).toEqual([second.body.uploadId, first.body.uploadId]);
     expect((await client.request('GET', '/users/me')).body.avatarUrl).toBe(b.avatarUrl);
-    expect((await client.request('GET', `/jobs/${first.body.jobId}`)).body.result).toMatchObject({ applied: false });
+    expect((await client.finishedJob(first.body.jobId)).result).toMatchObject({ applied: false });
   });
 });
 

@@ -82,8 +82,7 @@ describe('Celery-mirrored queue settings, changed from their defaults', () => {
     expect(() => JSON.parse(raw.body)).toThrow();
     const brokerKeys = await stack.redisKeys(`redis://127.0.0.1:6379/${BROKER_DB}`);
     expect(brokerKeys.filter((key) => key.includes(':result:'))).toEqual([]);
-    const job = await client.request('GET', `/jobs/${accepted.body.jobId}`);
-    expect(job.body).toMatchObject({ state: 'completed', result: { status: 'done' } });
+    expect(await client.finishedJob(accepted.body.jobId)).toMatchObject({ state: 'completed', result: { status: 'done' } });
   });
 
   it('TASK_SERIALIZER: job payloads travel as msgpack', async () => {
@@ -106,8 +105,7 @@ describe('Celery-mirrored queue settings, changed from their defaults', () => {
       const settled = await client.settle(accepted.body.uploadId);
       expect(settled).toMatchObject({ status: 'failed' });
       expect(settled.error).toBe('content type application/x-msgpack is not accepted (ACCEPT_CONTENT=json)');
-      const job = await client.request('GET', `/jobs/${accepted.body.jobId}`);
-      expect(job.body).toMatchObject({ state: 'failed', attemptsMade: 1, failedReason: settled.error });
+      expect(await client.finishedJob(accepted.body.jobId)).toMatchObject({ state: 'failed', attemptsMade: 1, failedReason: settled.error });
     } finally {
       stack.workers.splice(stack.workers.indexOf(strict), 1);
       await strict.stop();

@@ -60,6 +60,19 @@ export class ApiClient {
     return reply.body;
   }
 
+  /**
+   * Polls the job until the result backend has its final state. The upload's row (MySQL) is the authority and is
+   * written first; the job's record follows a moment later, when the worker's completion event has been handled.
+   */
+  async finishedJob(jobId: string, timeoutMs = 10_000): Promise<any> {
+    const reply = await eventually(
+      () => this.request('GET', `/jobs/${jobId}`),
+      (r) => r.status === 200 && ['completed', 'failed'].includes(r.body.state),
+      timeoutMs,
+    );
+    return reply.body;
+  }
+
   async uploadAndSettle(file: string | Buffer): Promise<any> {
     const accepted = await this.upload(file);
     if (accepted.status !== 202) throw new Error(`upload refused: ${JSON.stringify(accepted)}`);
