@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { QiniuEmulator } from './qiniu-emulator/qiniu-emulator';
 import { ApiClient, fetchBytes } from './support/client';
 import { QINIU_BUCKET, qiniuEnv, startQiniuEmulator } from './support/qiniu';
-import { Stack, sleep } from './support/stack';
+import { Stack, eventually, sleep } from './support/stack';
 
 const MAX_BYTES = 64 * 1024;
 const EXPIRES_SEC = 3;
@@ -72,7 +72,8 @@ describe.each<Driver>(['local', 'qiniu'])('client direct upload on the %s driver
     const served = await fetchBytes(me.body.avatarUrl);
     expect(served.status).toBe(200);
     expect(createHash('sha256').update(served.bytes).digest('hex')).toBe(/([0-9a-f]{64})\.webp$/.exec(me.body.avatarUrl)![1]);
-    expect(objectExists(issued.body.key)).toBe(false); // the temporary object went once the avatar was set
+    // The temporary object goes right after the commit that marked the upload done.
+    await eventually(async () => objectExists(issued.body.key), (exists) => !exists, 5000);
 
     const again = await alice.request('POST', '/users/me/avatar/confirm', { key: issued.body.key });
     expect(again.status).toBe(409);
