@@ -59,6 +59,9 @@ export class ResultBackend implements OnApplicationShutdown {
   private async merge(jobId: string, change: Partial<JobRecord>): Promise<void> {
     const now = new Date();
     const current = await this.get(jobId);
+    // Records are created with their owner when a job is enqueued; a late update to one that expired or was
+    // evicted (RESULT_EXPIRES, RESULT_CACHE_MAX) must not bring it back.
+    if (!current && change.ownerId === undefined) return;
     const next: JobRecord = {
       id: jobId,
       name: 'unknown',
