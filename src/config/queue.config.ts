@@ -41,5 +41,3 @@ export const queueConfig = registerAs('queue', () => ({
   prefix: process.env.QUEUE_PREFIX ?? 'avatar-pipeline',
   cleanupCron: process.env.CLEANUP_CRON ?? '0 */1 * * *',
 }));
-
-export type QueueConfig = ReturnType<typeof queueConfig>;

@@ -120,21 +120,19 @@ export class Stack {
   }
 
   /** Bull names each worker's blocking connection after the queue; CLIENT LIST shows them. */
-  async consumerCount(): Promise<number> {
-    const redis = new Redis(this.env.BROKER_URL ?? 'redis://127.0.0.1:6379/0');
-    try {
-      const name = `${this.prefix}:${Buffer.from('avatars').toString('base64')}`;
-      return ((await redis.client('LIST')) as string).split('\n').filter((line) => line.includes(` name=${name} `)).length;
-    } finally {
-      redis.disconnect();
-    }
+  consumerCount(): Promise<number> {
+    return this.brokerConnectionsNamed(`${this.prefix}:${Buffer.from('avatars').toString('base64')}`);
   }
 
   /** Broker connections whose name marks them as opened by this process. */
-  async brokerConnectionsOf(pid: number): Promise<number> {
+  brokerConnectionsOf(pid: number): Promise<number> {
+    return this.brokerConnectionsNamed(`${this.prefix}:${pid}`);
+  }
+
+  private async brokerConnectionsNamed(name: string): Promise<number> {
     const redis = new Redis(this.env.BROKER_URL ?? 'redis://127.0.0.1:6379/0');
     try {
-      return ((await redis.client('LIST')) as string).split('\n').filter((line) => line.includes(` name=${this.prefix}:${pid} `)).length;
+      return ((await redis.client('LIST')) as string).split('\n').filter((line) => line.includes(` name=${name} `)).length;
     } finally {
       redis.disconnect();
     }
