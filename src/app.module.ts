@@ -1,15 +1,31 @@
 import { Module } from '@nestjs/common';
+import { ConditionalModule } from '@nestjs/config';
 import { AuthModule } from './auth/auth.module';
-import { AvatarsModule } from './avatars/avatars.module';
+import { AvatarsHttpModule } from './avatars/http/avatars-http.module';
 import { AppConfigModule } from './config/config.module';
+import { usesStorageDriver } from './config/storage.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { QueueModule } from './queue/queue.module';
+import { LocalStorageHttpModule } from './storage/local/local-storage-http.module';
 import { StorageModule } from './storage/storage.module';
-import { UsersModule } from './users/users.module';
+import { UsersHttpModule } from './users/http/users-http.module';
 
-/** The HTTP API. It enqueues jobs but registers no processor, so it never consumes them. */
+/**
+ * The HTTP API: controllers, guards and multer live here only. It enqueues jobs but registers no processor, so it
+ * never consumes them, and it loads neither sharp nor the worker's providers.
+ */
 @Module({
-  imports: [AppConfigModule, DatabaseModule, QueueModule, StorageModule, AuthModule, UsersModule, AvatarsModule, HealthModule],
+  imports: [
+    AppConfigModule,
+    DatabaseModule,
+    QueueModule,
+    StorageModule,
+    AuthModule,
+    UsersHttpModule,
+    AvatarsHttpModule,
+    ConditionalModule.registerWhen(LocalStorageHttpModule, usesStorageDriver('local'), { debug: false }),
+    HealthModule,
+  ],
 })
 export class AppModule {}

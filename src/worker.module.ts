@@ -1,18 +1,12 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from './auth/auth.module';
-import { AvatarsModule } from './avatars/avatars.module';
-import { MaintenanceProcessor } from './avatars/maintenance.processor';
-import { QueueDrain } from './avatars/queue-drain';
-import { UploadAvatarProcessor } from './avatars/upload-avatar.processor';
+import { AvatarsJobsModule } from './avatars/jobs/avatars-jobs.module';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { QueueModule } from './queue/queue.module';
 import { StorageModule } from './storage/storage.module';
-import { UsersModule } from './users/users.module';
 
-/** The worker: the same feature modules plus the queue consumers, and no HTTP listener. */
+/** The worker: the queue consumers and what they need, and no HTTP side (no controllers, guards, JWT or multer). */
 @Module({
-  imports: [AppConfigModule, DatabaseModule, QueueModule, StorageModule, AuthModule, UsersModule, AvatarsModule],
-  providers: [UploadAvatarProcessor, MaintenanceProcessor, QueueDrain],
+  imports: [AppConfigModule, DatabaseModule, QueueModule, StorageModule, AvatarsJobsModule],
 })
 export class WorkerModule {}

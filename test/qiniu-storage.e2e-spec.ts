@@ -1,4 +1,4 @@
-import { qiniuEtagOfBuffer } from '../src/storage/qiniu-etag';
+import { qiniuEtagOfBuffer } from '../src/storage/qiniu/qiniu-etag';
 import { QiniuEmulator } from './qiniu-emulator/qiniu-emulator';
 import { ApiClient, fetchBytes } from './support/client';
 import { solidJpeg } from './support/images';

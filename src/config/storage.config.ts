@@ -4,10 +4,25 @@ import { apiBaseUrlFromEnv, jwtSecretFromEnv } from './app.config';
 
 const env = process.env;
 
+export type StorageDriverName = 'local' | 'qiniu';
+
+/** The driver STORAGE_DRIVER names (validateEnv allows only these two); `local` when unset. */
+export function storageDriverFrom(environment: NodeJS.ProcessEnv): StorageDriverName {
+  return (environment.STORAGE_DRIVER ?? 'local') as StorageDriverName;
+}
+
+/**
+ * A ConditionalModule condition: true when `name` is the configured driver. ConditionalModule evaluates it once,
+ * at start-up, after ConfigModule has loaded and validated the environment.
+ */
+export function usesStorageDriver(name: StorageDriverName): (environment: NodeJS.ProcessEnv) => boolean {
+  return (environment) => storageDriverFrom(environment) === name;
+}
+
 export const storageConfig = registerAs('storage', () => {
   const apiBaseUrl = apiBaseUrlFromEnv();
   return {
-    driver: (env.STORAGE_DRIVER ?? 'local') as 'local' | 'qiniu',
+    driver: storageDriverFrom(env),
     local: {
       root: resolve(env.STORAGE_LOCAL_DIR ?? 'var/storage'),
       publicBaseUrl: (env.PUBLIC_BASE_URL ?? `${apiBaseUrl}/static`).replace(/\/+$/, ''),

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp, { OutputInfo, Sharp } from 'sharp';
 import { avatarConfig } from '../config/avatar.config';
-import { IMAGE_CONTENT_TYPES, ImageType } from './image-sniffer';
+import { IMAGE_FORMATS, ImageType } from './image-formats';
 import { inspectImage, openImage, withSourceErrors } from './image-source';
 import * as thumbhash from 'thumbhash';
 
@@ -39,7 +39,6 @@ interface SharpOutput {
   info: OutputInfo;
 }
 
-const EXTENSIONS: Record<ImageType, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', gif: 'gif' };
 const JPEG = { mozjpeg: true, quality: 82 };
 const PLACEHOLDER_EDGE = 100;
 
@@ -62,9 +61,9 @@ export class AvatarImageRenderer {
 
     const steps: Array<() => Promise<RenderedImage>> = [
       ...sizes.map((size) => () =>
-        this.write(outputDir, `${size}.webp`, 'variant', size, 'webp', fromPixels(square).resize(size, size).webp()),
+        this.write(outputDir, `${size}.${IMAGE_FORMATS.webp.extension}`, 'variant', size, 'webp', fromPixels(square).resize(size, size).webp()),
       ),
-      () => this.write(outputDir, `${sizes[0]}.jpg`, 'jpeg', sizes[0], 'jpeg', fromPixels(square).flatten({ background: '#ffffff' }).jpeg(JPEG)),
+      () => this.write(outputDir, `${sizes[0]}.${IMAGE_FORMATS.jpeg.extension}`, 'jpeg', sizes[0], 'jpeg', fromPixels(square).flatten({ background: '#ffffff' }).jpeg(JPEG)),
     ];
     if (keepOriginal) {
       steps.push(() => this.writeOriginal(sourcePath, outputDir, source.type));
@@ -91,7 +90,7 @@ export class AvatarImageRenderer {
     }[format]();
     // Encoding to memory keeps decoder failures (rejections) apart from disk failures (retryable).
     const output = await withSourceErrors(maxPixels, () => encoded.toBuffer({ resolveWithObject: true }));
-    return this.save(outputDir, `original.${EXTENSIONS[format]}`, 'original', null, format, output);
+    return this.save(outputDir, `original.${IMAGE_FORMATS[format].extension}`, 'original', null, format, output);
   }
 
   private async write(
@@ -119,13 +118,13 @@ export class AvatarImageRenderer {
       role,
       size,
       format,
-      contentType: IMAGE_CONTENT_TYPES[format],
+      contentType: IMAGE_FORMATS[format].contentType,
       path,
       width: info.width,
       height: info.height,
       bytes: data.length,
       sha256: createHash('sha256').update(data).digest('hex'),
-      extension: EXTENSIONS[format],
+      extension: IMAGE_FORMATS[format].extension,
     };
   }
 

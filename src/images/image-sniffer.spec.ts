@@ -1,4 +1,5 @@
-import { IMAGE_CONTENT_TYPES, sniffImageType, sniffRefusedFormat } from './image-sniffer';
+import { IMAGE_CONTENT_TYPES } from './image-formats';
+import { sniffImageType, sniffRefusedFormat } from './image-sniffer';
 
 const bytes = (...parts: Array<string | number[]>) =>
   Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'latin1') : Buffer.from(part))));

@@ -1,19 +1,11 @@
-/** The only formats we accept; everything else is refused before any decoder sees it. */
-export type ImageType = 'jpeg' | 'png' | 'webp' | 'gif';
-
-export const IMAGE_CONTENT_TYPES: Readonly<Record<ImageType, string>> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-};
+import { ImageType } from './image-formats';
 
 /** How many leading bytes the sniffers need; reading more is harmless. */
 export const SNIFF_BYTES = 512;
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** Identifies an accepted image by its magic bytes; `null` for anything else, including empty input. */
+/** Identifies an accepted image (see image-formats.ts) by its magic bytes; `null` for anything else, including empty input. */
 export function sniffImageType(header: Buffer): ImageType | null {
   if (header.length >= 3 && header[0] === 0xff && header[1] === 0xd8 && header[2] === 0xff) return 'jpeg';
   if (header.subarray(0, 8).equals(PNG_SIGNATURE)) return 'png';

@@ -1,7 +1,8 @@
 import { open } from 'node:fs/promises';
 import sharp, { Sharp, SharpOptions } from 'sharp';
 import { ImageRejectedError } from './image-rejected.error';
-import { ImageType, SNIFF_BYTES, sniffImageType, sniffRefusedFormat } from './image-sniffer';
+import { ImageType, unsupportedFormatMessage } from './image-formats';
+import { SNIFF_BYTES, sniffImageType, sniffRefusedFormat } from './image-sniffer';
 
 /** An upload that passed every check made without decoding pixels. */
 export interface InspectedImage {
@@ -10,8 +11,6 @@ export interface InspectedImage {
   width: number;
   height: number;
 }
-
-const ACCEPTED = 'upload a JPEG, PNG, WebP or GIF';
 
 /**
  * Judges the upload from its header alone. Our own magic-byte check runs before sharp sees the file, so
@@ -22,7 +21,7 @@ export async function inspectImage(path: string, maxPixels: number): Promise<Ins
   const type = sniffImageType(header);
   if (type === null) {
     const refused = sniffRefusedFormat(header);
-    throw new ImageRejectedError(refused ? `unsupported format: ${refused} (${ACCEPTED})` : 'not an image');
+    throw new ImageRejectedError(refused ? unsupportedFormatMessage(refused) : 'not an image');
   }
   // sharp refuses even to report dimensions beyond the pixel limit, so this also catches decompression bombs.
   const metadata = await withSourceErrors(maxPixels, () => sharp(path, sourceOptions(maxPixels)).metadata());

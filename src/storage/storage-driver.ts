@@ -1,4 +1,4 @@
-export const STORAGE_DRIVER = Symbol('STORAGE_DRIVER');
+import type { StorageDriverName } from '../config/storage.config';
 
 /** What the store reports it holds under a key. `hash` is in the driver's own scheme (see `StorageDriver.hashFile`). */
 export interface StoredObject {
@@ -26,21 +26,25 @@ export interface DirectUploadTicket {
   expiresAt: Date;
 }
 
-/** Where avatar objects live. Keys are relative and '/'-separated, e.g. `avatars/42/<sha256>.webp`. */
-export interface StorageDriver {
-  readonly name: 'local' | 'qiniu';
+/**
+ * Where avatar objects live. Keys are relative and '/'-separated, e.g. `avatars/42/<sha256>.webp`.
+ * An abstract class rather than an interface so that it is its own DI token: inject `StorageDriver`, and
+ * StorageModule provides the one driver chosen at start-up (storage/local or storage/qiniu).
+ */
+export abstract class StorageDriver {
+  abstract readonly name: StorageDriverName;
   /** The hash this store would report for the file's bytes (sha256 hex for local, the Qiniu etag for qiniu). */
-  hashFile(filePath: string): Promise<string>;
+  abstract hashFile(filePath: string): Promise<string>;
   /** Stores a local file under `key` and reports what the store actually holds. Idempotent for identical bytes. */
-  put(key: string, filePath: string, contentType: string): Promise<StoredObject>;
-  stat(key: string): Promise<StoredObject | null>;
+  abstract put(key: string, filePath: string, contentType: string): Promise<StoredObject>;
+  abstract stat(key: string): Promise<StoredObject | null>;
   /** Copies the object's bytes into a local file; rejects with StorageNotFoundError when missing. */
-  download(key: string, destinationPath: string): Promise<void>;
+  abstract download(key: string, destinationPath: string): Promise<void>;
   /** Deletes the keys; missing ones are not an error. */
-  delete(keys: string[]): Promise<void>;
+  abstract delete(keys: string[]): Promise<void>;
   /** A URL a browser can fetch the object from (signed when the bucket is private). */
-  urlFor(key: string): string;
+  abstract urlFor(key: string): string;
   /** Tells CDNs in front of the store to forget these objects (no-op where there is no CDN). */
-  purgeFromCdn(keys: string[]): Promise<void>;
-  issueDirectUpload(policy: DirectUploadPolicy): DirectUploadTicket;
+  abstract purgeFromCdn(keys: string[]): Promise<void>;
+  abstract issueDirectUpload(policy: DirectUploadPolicy): DirectUploadTicket;
 }

@@ -1,38 +1,19 @@
 import { Module } from '@nestjs/common';
-import { ConfigType } from '@nestjs/config';
-import { MulterModule } from '@nestjs/platform-express';
-import { diskStorage } from 'multer';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { avatarConfig } from '../config/avatar.config';
-import { storageConfig } from '../config/storage.config';
-import { LocalStorageDriver } from './local.storage-driver';
-import { LocalUploadController } from './local-upload.controller';
-import { QiniuStorageDriver } from './qiniu.storage-driver';
-import { StaticController } from './static.controller';
-import { STORAGE_DRIVER, StorageDriver } from './storage-driver';
+import { ConditionalModule } from '@nestjs/config';
+import { usesStorageDriver } from '../config/storage.config';
+import { LocalStorageModule } from './local/local-storage.module';
+import { QiniuStorageModule } from './qiniu/qiniu-storage.module';
 
+/**
+ * Provides `StorageDriver` to both processes. The driver is chosen once, at start-up, from the validated
+ * STORAGE_DRIVER: ConditionalModule registers exactly one of the driver modules, and this module re-exports it.
+ */
 @Module({
   imports: [
-    MulterModule.registerAsync({
-      inject: [storageConfig.KEY, avatarConfig.KEY],
-      useFactory: (storage: ConfigType<typeof storageConfig>, avatar: ConfigType<typeof avatarConfig>) => {
-        // Inside the storage root, so an accepted direct upload is renamed into place, never copied.
-        const destination = join(storage.local.root, '.incoming');
-        if (storage.driver === 'local') mkdirSync(destination, { recursive: true });
-        return { storage: diskStorage({ destination }), limits: { fileSize: avatar.maxBytes, files: 1, fields: 5 } };
-      },
-    }),
+    ConditionalModule.registerWhen(LocalStorageModule, usesStorageDriver('local'), { debug: false }),
+    ConditionalModule.registerWhen(QiniuStorageModule, usesStorageDriver('qiniu'), { debug: false }),
   ],
-  providers: [
-    {
-      provide: STORAGE_DRIVER,
-      inject: [storageConfig.KEY],
-      useFactory: (config: ConfigType<typeof storageConfig>): StorageDriver =>
-        config.driver === 'qiniu' ? new QiniuStorageDriver(config.qiniu) : new LocalStorageDriver(config.local),
-    },
-  ],
-  controllers: [StaticController, LocalUploadController],
-  exports: [STORAGE_DRIVER],
+  // A registered ConditionalModule exports the module it registered: exporting them exports the chosen driver.
+  exports: [ConditionalModule],
 })
 export class StorageModule {}

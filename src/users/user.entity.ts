@@ -10,6 +10,12 @@ export interface AvatarObjects {
   height: number;
 }
 
+/** Every stored object of an avatar (not the inline placeholder); none for no avatar. */
+export function keysOf(avatar: AvatarObjects | null): string[] {
+  if (!avatar) return [];
+  return [...Object.values(avatar.variants), avatar.jpeg, ...(avatar.original ? [avatar.original] : [])];
+}
+
 @Entity({ name: 'users' })
 export class User {
   @PrimaryGeneratedColumn({ unsigned: true })

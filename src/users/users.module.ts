@@ -2,12 +2,11 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { StorageModule } from '../storage/storage.module';
 import { User } from './user.entity';
-import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
+/** Users and their avatar columns, for both processes; the routes are in UsersHttpModule (API only). */
 @Module({
   imports: [TypeOrmModule.forFeature([User]), StorageModule],
-  controllers: [UsersController],
   providers: [UsersService],
   exports: [UsersService],
 })

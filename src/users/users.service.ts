@@ -1,7 +1,7 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, QueryFailedError, Repository } from 'typeorm';
-import { STORAGE_DRIVER, StorageDriver } from '../storage/storage-driver';
+import { StorageDriver } from '../storage/storage-driver';
 import { MeDto, PublicUserDto } from './dto/public-user.dto';
 import { AvatarObjects, User } from './user.entity';
 
@@ -17,7 +17,7 @@ export interface AvatarChange {
 export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
-    @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
+    private readonly storage: StorageDriver,
   ) {}
 
   /** Returns null when the username is taken. */

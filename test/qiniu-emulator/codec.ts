@@ -26,7 +26,7 @@ export function md5Hex(data: Buffer): string {
 
 const sha1 = (data: Buffer) => createHash('sha1').update(data).digest();
 
-/** Written independently of src/storage/qiniu-etag.ts so the emulator cross-checks the driver. */
+/** Written independently of src/storage/qiniu/qiniu-etag.ts so the emulator cross-checks the driver. */
 export function etagOf(data: Buffer): string {
   if (data.length <= BLOCK) return b64url(Buffer.concat([Buffer.of(0x16), sha1(data)]));
   const digests: Buffer[] = [];

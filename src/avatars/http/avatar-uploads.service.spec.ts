@@ -1,0 +1,118 @@
+import { getQueueToken } from '@nestjs/bull';
+import { HttpStatus } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { getRepositoryToken } from '@nestjs/typeorm';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { queueConfig } from '../../config/queue.config';
+import { JobCodec } from '../../queue/job-codec';
+import { AVATAR_QUEUE } from '../../queue/queue.constants';
+import { ResultBackend } from '../../queue/result-backend';
+import { StorageDriver } from '../../storage/storage-driver';
+import { AvatarUpload } from '../avatar-upload.entity';
+import { AvatarUploadsService } from './avatar-uploads.service';
+import { StagedFile } from './staging-storage';
+
+/** Just enough of a TypeORM repository, kept in memory. */
+class MemoryUploads {
+  readonly rows = new Map<string, Partial<AvatarUpload>>();
+  async insert(row: Partial<AvatarUpload>) {
+    this.rows.set(row.id!, { ...row, createdAt: new Date(), attempts: 0 });
+  }
+  async delete({ id }: { id: string }) {
+    this.rows.delete(id);
+  }
+  async findOneBy({ id, userId }: { id: string; userId: number }) {
+    const row = this.rows.get(id);
+    return row && row.userId === userId ? row : null;
+  }
+}
+
+class FakeQueue {
+  readonly added: Array<{ name: string; data: unknown; opts: { jobId: string } }> = [];
+  unavailable = false;
+  async add(name: string, data: unknown, opts: { jobId: string }) {
+    if (this.unavailable) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+    this.added.push({ name, data, opts });
+  }
+}
+
+describe(AvatarUploadsService.name, () => {
+  let dir: string;
+  let service: AvatarUploadsService;
+  let uploads: MemoryUploads;
+  let queue: FakeQueue;
+
+  const staged = (bytes: Buffer, detectedType: StagedFile['detectedType'], refusedFormat: string | null = null): StagedFile => {
+    const path = join(dir, 'f1e2d3c4-0000-4000-8000-000000000001');
+    writeFileSync(path, bytes);
+    return { path, filename: 'f1e2d3c4-0000-4000-8000-000000000001', size: bytes.length, sha256: 'ab'.repeat(32), detectedType, refusedFormat } as StagedFile;
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'uploads-spec-'));
+    uploads = new MemoryUploads();
+    queue = new FakeQueue();
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        AvatarUploadsService,
+        JobCodec,
+        { provide: queueConfig.KEY, useValue: { taskSerializer: 'json', resultSerializer: 'json', acceptContent: ['json'] } },
+        { provide: getRepositoryToken(AvatarUpload), useValue: uploads },
+        { provide: getQueueToken(AVATAR_QUEUE), useValue: queue },
+        { provide: ResultBackend, useValue: { record: async () => undefined } },
+        { provide: StorageDriver, useValue: { urlFor: (key: string) => `https://cdn.example.com/${key}` } },
+      ],
+    }).compile();
+    service = moduleRef.get(AvatarUploadsService);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('records the upload, then enqueues one job whose id derives from the upload id', async () => {
+    const file = staged(Buffer.from([0xff, 0xd8, 0xff, 0xe0]), 'jpeg');
+    const accepted = await service.acceptServerUpload(7, file);
+    expect(accepted).toEqual({
+      uploadId: file.filename,
+      jobId: `upload-${file.filename}`,
+      status: 'queued',
+      statusUrl: `/users/me/avatar/uploads/${file.filename}`,
+    });
+    expect(uploads.rows.get(file.filename)).toMatchObject({ userId: 7, status: 'queued', contentType: 'image/jpeg', stagedPath: file.path });
+    expect(queue.added).toEqual([
+      { name: 'upload-avatar', data: { contentType: 'application/json', body: JSON.stringify({ uploadId: file.filename }) }, opts: { jobId: `upload-${file.filename}` } },
+    ]);
+  });
+
+  it('leaves no row and no staged file when the queue cannot take the job (503)', async () => {
+    queue.unavailable = true;
+    const file = staged(Buffer.from([0xff, 0xd8, 0xff, 0xe0]), 'jpeg');
+    await expect(service.acceptServerUpload(7, file)).rejects.toMatchObject({ status: HttpStatus.SERVICE_UNAVAILABLE });
+    expect(uploads.rows.size).toBe(0);
+    expect(existsSync(file.path)).toBe(false);
+  });
+
+  it('refuses content that is not an accepted image (415) and deletes it', async () => {
+    const file = staged(Buffer.from('<svg onload="alert(1)"/>'), null, 'SVG');
+    await expect(service.acceptServerUpload(7, file)).rejects.toMatchObject({
+      status: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+      message: 'unsupported format: SVG; upload a JPEG, PNG, WebP or GIF image',
+    });
+    expect(existsSync(file.path)).toBe(false);
+    expect(queue.added).toEqual([]);
+  });
+
+  it('refuses a missing or empty file (400)', async () => {
+    await expect(service.acceptServerUpload(7, undefined)).rejects.toMatchObject({ status: HttpStatus.BAD_REQUEST });
+    const empty = staged(Buffer.alloc(0), null);
+    await expect(service.acceptServerUpload(7, empty)).rejects.toMatchObject({ status: HttpStatus.BAD_REQUEST });
+    expect(existsSync(empty.path)).toBe(false);
+  });
+
+  it("reports only the caller's own uploads", async () => {
+    const file = staged(Buffer.from([0xff, 0xd8, 0xff, 0xe0]), 'jpeg');
+    await service.acceptServerUpload(7, file);
+    await expect(service.status(7, file.filename)).resolves.toMatchObject({ status: 'queued', attempts: 0 });
+    await expect(service.status(8, file.filename)).rejects.toMatchObject({ status: HttpStatus.NOT_FOUND });
+  });
+});

@@ -1,0 +1,91 @@
+import { InjectQueue } from '@nestjs/bull';
+import {
+  BadRequestException,
+  Injectable,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+  UnsupportedMediaTypeException,
+} from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Queue } from 'bull';
+import { rm } from 'node:fs/promises';
+import { Repository } from 'typeorm';
+import { IMAGE_CONTENT_TYPES, describeRefusal } from '../../images/image-formats';
+import { JobCodec } from '../../queue/job-codec';
+import { AVATAR_QUEUE, UPLOAD_AVATAR_JOB, UploadAvatarJob, uploadJobId } from '../../queue/queue.constants';
+import { ResultBackend } from '../../queue/result-backend';
+import { StorageDriver } from '../../storage/storage-driver';
+import { AvatarUpload } from '../avatar-upload.entity';
+import { UploadAcceptedDto } from './dto/upload-accepted.dto';
+import { UploadStatusDto } from './dto/upload-status.dto';
+import { StagedFile } from './staging-storage';
+
+type NewUpload = Pick<AvatarUpload, 'id' | 'userId' | 'source'> & Partial<AvatarUpload>;
+
+/** The API side of an upload: record it, hand it to the queue, report on it. Workers do the rest. */
+@Injectable()
+export class AvatarUploadsService {
+  private readonly logger = new Logger(AvatarUploadsService.name);
+
+  constructor(
+    @InjectRepository(AvatarUpload) private readonly uploads: Repository<AvatarUpload>,
+    @InjectQueue(AVATAR_QUEUE) private readonly queue: Queue,
+    private readonly storage: StorageDriver,
+    private readonly codec: JobCodec,
+    private readonly results: ResultBackend,
+  ) {}
+
+  async acceptServerUpload(userId: number, file: StagedFile | undefined): Promise<UploadAcceptedDto> {
+    if (!file) throw new BadRequestException(`send the image as multipart/form-data in the field "avatar"`);
+    if (file.size === 0) {
+      await rm(file.path, { force: true });
+      throw new BadRequestException('the uploaded file is empty');
+    }
+    if (!file.detectedType) {
+      await rm(file.path, { force: true });
+      throw new UnsupportedMediaTypeException(describeRefusal(file.refusedFormat));
+    }
+    return this.enqueue({
+      id: file.filename,
+      userId,
+      source: 'server',
+      checksum: file.sha256,
+      size: file.size,
+      contentType: IMAGE_CONTENT_TYPES[file.detectedType],
+      stagedPath: file.path,
+    });
+  }
+
+  /** Records the upload before enqueuing it; if the queue cannot take it, nothing is left behind. */
+  async enqueue(upload: NewUpload): Promise<UploadAcceptedDto> {
+    const jobId = uploadJobId(upload.id);
+    await this.uploads.insert({ ...upload, status: 'queued', jobId });
+    try {
+      await this.results.record(jobId, { name: UPLOAD_AVATAR_JOB, ownerId: upload.userId, state: 'waiting' });
+      const payload: UploadAvatarJob = { uploadId: upload.id };
+      await this.queue.add(UPLOAD_AVATAR_JOB, this.codec.encodeTask(payload), { jobId });
+    } catch (error) {
+      this.logger.error(`could not enqueue upload ${upload.id}: ${(error as Error).message}`);
+      await this.uploads.delete({ id: upload.id });
+      if (upload.stagedPath) await rm(upload.stagedPath, { force: true });
+      throw new ServiceUnavailableException('the upload queue is unavailable; try again shortly');
+    }
+    return { uploadId: upload.id, jobId, status: 'queued', statusUrl: `/users/me/avatar/uploads/${upload.id}` };
+  }
+
+  async status(userId: number, uploadId: string): Promise<UploadStatusDto> {
+    const upload = await this.uploads.findOneBy({ id: uploadId, userId });
+    if (!upload) throw new NotFoundException(`no upload ${uploadId}`);
+    return {
+      uploadId: upload.id,
+      status: upload.status,
+      jobId: upload.jobId,
+      attempts: upload.attempts,
+      ...(upload.status === 'done' && upload.storageKey ? { avatarUrl: this.storage.urlFor(upload.storageKey) } : {}),
+      ...(upload.error ? { error: upload.error } : {}),
+      createdAt: upload.createdAt,
+      ...(upload.finishedAt ? { finishedAt: upload.finishedAt } : {}),
+    };
+  }
+}

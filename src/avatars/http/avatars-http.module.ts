@@ -1,0 +1,44 @@
+import { Module } from '@nestjs/common';
+import { ConditionalModule, ConfigType } from '@nestjs/config';
+import { MulterModule } from '@nestjs/platform-express';
+import { avatarConfig } from '../../config/avatar.config';
+import { usesStorageDriver } from '../../config/storage.config';
+import { QueueModule } from '../../queue/queue.module';
+import { StorageModule } from '../../storage/storage.module';
+import { AvatarsModule } from '../avatars.module';
+import { AvatarUploadsService } from './avatar-uploads.service';
+import { AvatarsController } from './avatars.controller';
+import { DirectUploadsService } from './direct-uploads.service';
+import { JobsController } from './jobs.controller';
+import { QiniuCallbackController } from './qiniu-callback.controller';
+import { StagingStorage } from './staging-storage';
+
+/** The API's upload services, in a module of their own so that the conditional callback module can share them. */
+@Module({
+  imports: [AvatarsModule, QueueModule, StorageModule],
+  providers: [AvatarUploadsService, DirectUploadsService],
+  exports: [AvatarUploadsService, DirectUploadsService],
+})
+class AvatarUploadServicesModule {}
+
+/** Qiniu's upload callback route, which exists only with STORAGE_DRIVER=qiniu. */
+@Module({ imports: [AvatarUploadServicesModule], controllers: [QiniuCallbackController] })
+class QiniuCallbackModule {}
+
+/** The HTTP side of avatars: uploads staged by multer, direct-upload tokens and confirms, job status. AppModule only. */
+@Module({
+  imports: [
+    AvatarUploadServicesModule,
+    QueueModule,
+    MulterModule.registerAsync({
+      inject: [avatarConfig.KEY],
+      useFactory: (config: ConfigType<typeof avatarConfig>) => ({
+        storage: new StagingStorage(config.stagingDir),
+        limits: { fileSize: config.maxBytes, files: 1, fields: 10, parts: 11 },
+      }),
+    }),
+    ConditionalModule.registerWhen(QiniuCallbackModule, usesStorageDriver('qiniu'), { debug: false }),
+  ],
+  controllers: [AvatarsController, JobsController],
+})
+export class AvatarsHttpModule {}

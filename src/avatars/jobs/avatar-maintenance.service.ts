@@ -1,0 +1,122 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Queue } from 'bull';
+import { ConfigType } from '@nestjs/config';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DataSource, In, IsNull, LessThan, Repository } from 'typeorm';
+import { avatarConfig } from '../../config/avatar.config';
+import { AVATAR_QUEUE, DeleteObjectsJob } from '../../queue/queue.constants';
+import { StorageDriver } from '../../storage/storage-driver';
+import { keysOf } from '../../users/user.entity';
+import { UsersService } from '../../users/users.service';
+import { AvatarUpload } from '../avatar-upload.entity';
+import { DirectUploadTicketRecord } from '../direct-upload-ticket.entity';
+
+export interface CleanupReport {
+  removedFiles: number;
+  abandonedDirectUploads: number;
+  lostUploads: number;
+}
+
+const LOST_JOB_REASON = 'processing was interrupted and the job was lost; please upload again';
+
+/** Housekeeping run by the worker: old avatar objects after their grace period, and the staging folder. */
+@Injectable()
+export class AvatarMaintenanceService {
+  private readonly logger = new Logger(AvatarMaintenanceService.name);
+
+  constructor(
+    @InjectRepository(AvatarUpload) private readonly uploads: Repository<AvatarUpload>,
+    @InjectQueue(AVATAR_QUEUE) private readonly avatarQueue: Queue,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly storage: StorageDriver,
+    @Inject(avatarConfig.KEY) private readonly config: ConfigType<typeof avatarConfig>,
+    @InjectRepository(DirectUploadTicketRecord) private readonly tickets: Repository<DirectUploadTicketRecord>,
+    private readonly users: UsersService,
+  ) {}
+
+  /**
+   * Deletes objects no longer part of the user's avatar. Runs under the user's row lock, which the commit of a new
+   * avatar also takes, so an object that just became the avatar again (same bytes, same key) is never deleted.
+   */
+  async deleteUnusedObjects({ userId, keys }: DeleteObjectsJob): Promise<string[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const inUse = new Set(keysOf(await this.users.lockAvatar(manager, userId)));
+      const unused = [...new Set(keys)].filter((key) => !inUse.has(key));
+      if (unused.length === 0) return [];
+      await this.storage.delete(unused);
+      await this.storage.purgeFromCdn(unused);
+      this.logger.log(`deleted ${unused.length} replaced avatar object(s) of user ${userId}`);
+      return unused;
+    });
+  }
+
+  /**
+   * Removes staged files of uploads that finished (done or failed) more than STAGING_RETENTION_HOURS ago, files no
+   * upload row knows about that are as old (an API that died mid-request, a row that was rolled back), and the
+   * temporary objects of direct uploads whose token expired that long ago without a confirm.
+   */
+  async cleanStaging(now = new Date()): Promise<CleanupReport> {
+    const cutoff = now.getTime() - this.config.stagingRetentionHours * 3_600_000;
+    const lostUploads = await this.failLostUploads(new Date(cutoff));
+    const entries = await readdir(this.config.stagingDir).catch(() => [] as string[]);
+    const candidates: { name: string; path: string }[] = [];
+    for (const name of entries) {
+      const path = join(this.config.stagingDir, name);
+      const info = await stat(path).catch(() => null);
+      if (info && info.mtimeMs < cutoff) candidates.push({ name, path });
+    }
+    // Staged files are named after their upload, a worker's scratch folders `work-<upload id>`.
+    const uploadIdOf = (name: string) => /^(?:work-)?([0-9a-f-]{36})$/.exec(name)?.[1];
+    const ids = candidates.map((c) => uploadIdOf(c.name)).filter((id): id is string => id !== undefined);
+    const rows = ids.length > 0 ? await this.uploads.find({ where: { id: In(ids) }, select: { id: true, status: true } }) : [];
+    const statusById = new Map(rows.map((row) => [row.id, row.status]));
+    let removedFiles = 0;
+    for (const { name, path } of candidates) {
+      const id = uploadIdOf(name);
+      const status = id ? statusById.get(id) : undefined;
+      // Queued or processing uploads keep their file however old it is: a worker still needs it.
+      if (status === 'queued' || status === 'processing') continue;
+      await rm(path, { recursive: true, force: true });
+      removedFiles += 1;
+    }
+    if (removedFiles > 0) this.logger.log(`staging cleanup removed ${removedFiles} file(s)`);
+    const abandonedDirectUploads = await this.removeAbandonedDirectUploads(new Date(cutoff));
+    return { removedFiles, abandonedDirectUploads, lostUploads };
+  }
+
+  /** Temporary objects of tokens that expired without being confirmed, and their tickets, go. */
+  private async removeAbandonedDirectUploads(olderThan: Date): Promise<number> {
+    const abandoned = await this.tickets.find({ where: { uploadId: IsNull(), expiresAt: LessThan(olderThan) }, take: 1000 });
+    if (abandoned.length === 0) return 0;
+    await this.storage.delete(abandoned.map((ticket) => ticket.key));
+    await this.tickets.delete(abandoned.map((ticket) => ticket.key));
+    this.logger.log(`removed ${abandoned.length} abandoned direct upload(s)`);
+    return abandoned.length;
+  }
+
+  /**
+   * An upload still queued or processing long after its last change whose job no longer exists (Redis lost it, or
+   * it was removed by hand) would otherwise wait forever: fail it with a reason the client can act on.
+   */
+  private async failLostUploads(untouchedSince: Date): Promise<number> {
+    const stale = await this.uploads.find({
+      where: [
+        { status: 'queued', updatedAt: LessThan(untouchedSince) },
+        { status: 'processing', updatedAt: LessThan(untouchedSince) },
+      ],
+      select: { id: true, jobId: true },
+      take: 1000,
+    });
+    let lost = 0;
+    for (const upload of stale) {
+      if (upload.jobId && (await this.avatarQueue.getJob(upload.jobId))) continue;
+      await this.uploads.update({ id: upload.id }, { status: 'failed', error: LOST_JOB_REASON, finishedAt: new Date() });
+      lost += 1;
+    }
+    if (lost > 0) this.logger.warn(`marked ${lost} upload(s) whose job was lost as failed`);
+    return lost;
+  }
+}

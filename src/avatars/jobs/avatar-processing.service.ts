@@ -1,0 +1,184 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { Queue } from 'bull';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DataSource, Not, Repository } from 'typeorm';
+import { avatarConfig } from '../../config/avatar.config';
+import { AvatarImageRenderer, RenderedAvatar, RenderedImage } from '../../images/avatar-image.renderer';
+import { JobCodec } from '../../queue/job-codec';
+import { DELETE_OBJECTS_JOB, DeleteObjectsJob, MAINTENANCE_QUEUE } from '../../queue/queue.constants';
+import { StorageDriver } from '../../storage/storage-driver';
+import { StorageUnavailableError } from '../../storage/storage.errors';
+import { AvatarObjects, keysOf } from '../../users/user.entity';
+import { UsersService } from '../../users/users.service';
+import { AvatarUpload, StoredImage } from '../avatar-upload.entity';
+
+/** What a finished upload job reports (the job's result in the result backend). */
+export interface UploadOutcome {
+  uploadId: string;
+  status: 'done';
+  avatarUrl: string;
+  /** False when a newer upload had already set the avatar. */
+  applied: boolean;
+}
+
+type Progress = (percent: number) => Promise<void>;
+
+/** A duplicate delivery of an upload that already failed for good. */
+export class UploadAlreadyFailedError extends Error {
+  readonly name = 'UploadAlreadyFailedError';
+}
+
+/** The worker side of an upload: render, store, verify, then switch the avatar in one transaction. */
+@Injectable()
+export class AvatarProcessingService {
+  private readonly logger = new Logger(AvatarProcessingService.name);
+
+  constructor(
+    @InjectRepository(AvatarUpload) private readonly uploads: Repository<AvatarUpload>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly storage: StorageDriver,
+    @InjectQueue(MAINTENANCE_QUEUE) private readonly maintenance: Queue,
+    @Inject(avatarConfig.KEY) private readonly config: ConfigType<typeof avatarConfig>,
+    private readonly renderer: AvatarImageRenderer,
+    private readonly users: UsersService,
+    private readonly codec: JobCodec,
+  ) {}
+
+  async process(uploadId: string, progress: Progress): Promise<UploadOutcome> {
+    const upload = await this.uploads.findOneByOrFail({ id: uploadId });
+    if (upload.status === 'done') return this.outcomeOf(upload, true); // a duplicate delivery: the work is done
+    if (upload.status === 'failed') throw new UploadAlreadyFailedError(upload.error ?? 'the upload failed');
+    await this.uploads.update({ id: uploadId }, { status: 'processing', attempts: () => 'attempts + 1', startedAt: new Date() });
+
+    const workDir = join(this.config.stagingDir, `work-${uploadId}`);
+    await rm(workDir, { recursive: true, force: true });
+    await mkdir(workDir, { recursive: true });
+    const stored: StoredImage[] = [];
+    try {
+      const source = await this.fetchSource(upload, workDir);
+      const rendered = await this.renderer.render(source, workDir, (p) => progress(Math.round(p * 0.6)));
+      await this.storeAll(upload.userId, rendered.images, stored, (p) => progress(60 + Math.round(p * 0.3)));
+      const applied = await this.commit(upload, rendered, stored);
+      await progress(100);
+      await this.afterCommit(upload);
+      return this.outcomeOf(await this.uploads.findOneByOrFail({ id: uploadId }), applied);
+    } catch (error) {
+      // Objects stored by a failed attempt are not referenced by anyone; the deletion job spares them if a retry
+      // (which yields the same content-hash keys) sets them as the avatar after all.
+      if (stored.length > 0) {
+        await this.scheduleDeletion({ userId: upload.userId, keys: stored.map((image) => image.key) }).catch(() => undefined);
+      }
+      throw error;
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  /** Records a failure the client will read; `final` when no retry follows. */
+  async recordFailure(uploadId: string, reason: string, final: boolean): Promise<void> {
+    // An error after the commit (say, reading the row back) must not undo a finished upload.
+    await this.uploads.update(
+      { id: uploadId, status: Not('done') },
+      final ? { status: 'failed', error: reason, finishedAt: new Date() } : { status: 'queued', error: reason },
+    );
+    const upload = final ? await this.uploads.findOneBy({ id: uploadId }) : null;
+    // A direct upload that can never become an avatar has no reason to keep its temporary object.
+    if (upload?.directKey) await this.storage.delete([upload.directKey]);
+  }
+
+  private async fetchSource(upload: AvatarUpload, workDir: string): Promise<string> {
+    if (upload.source === 'server') return upload.stagedPath!;
+    const path = join(workDir, 'source');
+    await this.storage.download(upload.directKey!, path);
+    return path;
+  }
+
+  private async storeAll(userId: number, rendered: RenderedImage[], stored: StoredImage[], progress: Progress): Promise<void> {
+    for (const image of rendered) {
+      const key = `avatars/${userId}/${image.sha256}.${image.extension}`;
+      await this.storeVerified(key, image.path, image.contentType);
+      stored.push({ role: image.role, size: image.size, key, contentType: image.contentType, width: image.width, height: image.height, bytes: image.bytes });
+      await progress(Math.round((100 * stored.length) / rendered.length));
+    }
+  }
+
+  /** The store must report exactly the key and hash computed here; anything else is retried. */
+  private async storeVerified(key: string, path: string, contentType: string): Promise<void> {
+    const expectedHash = await this.storage.hashFile(path);
+    const stored = await this.storage.put(key, path, contentType);
+    if (stored.key !== key || stored.hash !== expectedHash) {
+      throw new StorageUnavailableError(`storage reported ${stored.key}@${stored.hash}, expected ${key}@${expectedHash}`);
+    }
+  }
+
+  /**
+   * One transaction, holding the user's row lock: the objects are checked again (a deletion job may have removed an
+   * identical older object meanwhile; it takes the same lock), the avatar switches if this upload is the newest,
+   * and the upload is marked done.
+   */
+  private async commit(upload: AvatarUpload, rendered: RenderedAvatar, images: StoredImage[]): Promise<boolean> {
+    const objects = avatarObjectsOf(rendered, images);
+    return this.dataSource.transaction(async (manager) => {
+      const previous = await this.users.lockAvatar(manager, upload.userId);
+      const present = await Promise.all(images.map((image) => this.storage.stat(image.key)));
+      if (present.some((object) => object === null)) {
+        throw new StorageUnavailableError('a stored object vanished before the avatar was set; storing again');
+      }
+      const main = images.find((image) => image.role === 'variant')!;
+      const applied = await this.users.setAvatarIfNewer(manager, upload.userId, {
+        uploadId: upload.id,
+        uploadedAt: upload.createdAt,
+        objects,
+        url: this.storage.urlFor(main.key),
+      });
+      await manager.update(AvatarUpload, { id: upload.id }, {
+        status: 'done',
+        storageKey: main.key,
+        images,
+        placeholder: rendered.placeholder,
+        width: rendered.source.width,
+        height: rendered.source.height,
+        error: null,
+        finishedAt: new Date(),
+      });
+      // Whatever is no longer the avatar goes after the grace period: the replaced avatar, or this upload if it lost.
+      const unused = applied ? keysOf(previous) : images.map((image) => image.key);
+      if (unused.length > 0) await this.scheduleDeletion({ userId: upload.userId, keys: unused });
+      return applied;
+    });
+  }
+
+  /** The staged file and a direct upload's temporary object go only once the avatar is committed. */
+  private async afterCommit(upload: AvatarUpload): Promise<void> {
+    if (upload.stagedPath) await rm(upload.stagedPath, { force: true });
+    if (upload.directKey) {
+      await this.storage.delete([upload.directKey]).catch((error: Error) =>
+        this.logger.warn(`could not delete temporary object of upload ${upload.id}: ${error.message}`),
+      );
+    }
+  }
+
+  private async scheduleDeletion(job: DeleteObjectsJob): Promise<void> {
+    await this.maintenance.add(DELETE_OBJECTS_JOB, this.codec.encodeTask(job), { delay: this.config.deleteGraceSec * 1000 });
+  }
+
+  private outcomeOf(upload: AvatarUpload, applied: boolean): UploadOutcome {
+    return { uploadId: upload.id, status: 'done', avatarUrl: this.storage.urlFor(upload.storageKey!), applied };
+  }
+}
+
+function avatarObjectsOf(rendered: RenderedAvatar, images: StoredImage[]): AvatarObjects {
+  const original = images.find((image) => image.role === 'original');
+  return {
+    variants: Object.fromEntries(images.filter((i) => i.role === 'variant').map((i) => [String(i.size), i.key])),
+    jpeg: images.find((image) => image.role === 'jpeg')!.key,
+    ...(original ? { original: original.key } : {}),
+    placeholder: rendered.placeholder,
+    width: rendered.source.width,
+    height: rendered.source.height,
+  };
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { ImagesModule } from '../../images/images.module';
+import { QueueModule } from '../../queue/queue.module';
+import { StorageModule } from '../../storage/storage.module';
+import { UsersModule } from '../../users/users.module';
+import { AvatarsModule } from '../avatars.module';
+import { AvatarMaintenanceService } from './avatar-maintenance.service';
+import { AvatarProcessingService } from './avatar-processing.service';
+import { MaintenanceProcessor } from './maintenance.processor';
+import { QueueDrain } from './queue-drain';
+import { UploadAvatarProcessor } from './upload-avatar.processor';
+
+/** The worker side of avatars: the queue consumers and the image work behind them. WorkerModule only. */
+@Module({
+  imports: [AvatarsModule, QueueModule, StorageModule, UsersModule, ImagesModule],
+  providers: [UploadAvatarProcessor, MaintenanceProcessor, AvatarProcessingService, AvatarMaintenanceService, QueueDrain],
+})
+export class AvatarsJobsModule {}

@@ -1,0 +1,93 @@
+import { InjectQueue, OnQueueActive, OnQueueCompleted, OnQueueFailed, Processor } from '@nestjs/bull';
+import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { Job, Queue } from 'bull';
+import { queueConfig } from '../../config/queue.config';
+import { ImageRejectedError } from '../../images/image-rejected.error';
+import { ContentNotAcceptedError, EncodedPayload, JobCodec } from '../../queue/job-codec';
+import { AVATAR_QUEUE, UPLOAD_AVATAR_JOB, UploadAvatarJob, uploadIdOfJob } from '../../queue/queue.constants';
+import { JobRecord, ResultBackend } from '../../queue/result-backend';
+import { StorageRejectedError } from '../../storage/storage.errors';
+import { AvatarProcessingService, UploadAlreadyFailedError } from './avatar-processing.service';
+
+// Bull has Job#isDiscarded, but its type definitions leave it out.
+const isDiscarded = (job: Job): boolean => (job as Job & { isDiscarded(): boolean }).isDiscarded();
+
+/** Failures a retry cannot fix. */
+const PERMANENT = [ImageRejectedError, ContentNotAcceptedError, StorageRejectedError, UploadAlreadyFailedError];
+
+@Processor(AVATAR_QUEUE)
+export class UploadAvatarProcessor implements OnApplicationBootstrap {
+  private readonly logger = new Logger(UploadAvatarProcessor.name);
+
+  constructor(
+    private readonly processing: AvatarProcessingService,
+    private readonly codec: JobCodec,
+    private readonly results: ResultBackend,
+    @InjectQueue(AVATAR_QUEUE) private readonly queue: Queue,
+    @Inject(queueConfig.KEY) private readonly config: ConfigType<typeof queueConfig>,
+  ) {}
+
+  /**
+   * Starts consuming with WORKER_CONCURRENCY from the validated config. Registered here rather than with
+   * `@Process({ concurrency })`, whose argument would have to exist at import time, before the config is loaded.
+   */
+  onApplicationBootstrap(): void {
+    void this.queue.process(UPLOAD_AVATAR_JOB, this.config.workerConcurrency, (job: Job<EncodedPayload>) => this.handle(job));
+  }
+
+  async handle(job: Job<EncodedPayload>): Promise<EncodedPayload> {
+    let uploadId = uploadIdOfJob(job.id);
+    try {
+      uploadId = this.codec.decodeTask<UploadAvatarJob>(job).uploadId;
+      this.logger.debug(`upload job ${job.id} attempt ${job.attemptsMade + 1} started`);
+      const outcome = await this.processing.process(uploadId, async (percent) => {
+        await job.progress(percent);
+        await this.report(job, { progress: percent });
+      });
+      this.logger.log(`upload ${uploadId} done${outcome.applied ? '' : ' (a newer upload had already set the avatar)'}`);
+      return this.codec.encodeResult(outcome);
+    } catch (error) {
+      const permanent = PERMANENT.some((type) => error instanceof type);
+      if (permanent) await job.discard();
+      const final = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const reason = (error as Error).message;
+      this.logger.warn(`upload job ${job.id} attempt ${job.attemptsMade + 1} failed${final ? ' for good' : ''}: ${reason}`);
+      if (uploadId) await this.processing.recordFailure(uploadId, reason, final);
+      throw error;
+    }
+  }
+
+  @OnQueueActive()
+  async onActive(job: Job): Promise<void> {
+    await this.report(job, { state: 'active', attemptsMade: job.attemptsMade });
+  }
+
+  @OnQueueCompleted()
+  async onCompleted(job: Job, result: EncodedPayload): Promise<void> {
+    await this.report(job, {
+      state: 'completed',
+      progress: 100,
+      // Bull counts only failed attempts; clients want every attempt, the successful one included.
+      attemptsMade: job.attemptsMade + 1,
+      result: this.codec.decodeResult(result),
+    });
+  }
+
+  @OnQueueFailed()
+  async onFailed(job: Job, error: Error): Promise<void> {
+    const willRetry = !isDiscarded(job) && job.attemptsMade < (job.opts.attempts ?? 1);
+    await this.report(job, {
+      state: willRetry ? 'delayed' : 'failed',
+      attemptsMade: job.attemptsMade,
+      failedReason: error.message,
+    });
+  }
+
+  /** What clients can poll is a report on the work, not the work: a result backend hiccup must not fail a job. */
+  private async report(job: Job, change: Partial<JobRecord>): Promise<void> {
+    await this.results.record(String(job.id), change).catch((error: Error) =>
+      this.logger.warn(`could not record the state of job ${job.id} in the result backend: ${error.message}`),
+    );
+  }
+}

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StorageNotFoundError, StorageRejectedError } from '../storage.errors';
+import { LocalStorageDriver } from './local.storage-driver';
+
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+
+describe(LocalStorageDriver.name, () => {
+  let dir: string;
+  let driver: LocalStorageDriver;
+  let source: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'local-driver-'));
+    driver = new LocalStorageDriver({
+      root: join(dir, 'root'),
+      publicBaseUrl: 'https://avatars.example.com/static',
+      uploadUrl: 'https://api.example.com/storage/local/upload',
+      tokenSecret: 'test-secret',
+    });
+    source = join(dir, 'source.png');
+    writeFileSync(source, Buffer.concat([PNG, Buffer.from('pixels')]));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stores a file and reports its size, sniffed type and sha256', async () => {
+    const stored = await driver.put('avatars/1/a.png', source, 'image/png');
+    const bytes = readFileSync(source);
+    expect(stored).toEqual({
+      key: 'avatars/1/a.png',
+      size: bytes.length,
+      contentType: 'image/png',
+      hash: createHash('sha256').update(bytes).digest('hex'),
+    });
+    expect(await driver.hashFile(source)).toBe(stored.hash);
+    expect(await driver.stat('avatars/1/a.png')).toEqual(stored);
+  });
+
+  it('copies objects out, deletes them, and treats missing keys calmly', async () => {
+    await driver.put('avatars/1/a.png', source, 'image/png');
+    const copy = join(dir, 'copy');
+    await driver.download('avatars/1/a.png', copy);
+    expect(readFileSync(copy)).toEqual(readFileSync(source));
+    await driver.delete(['avatars/1/a.png', 'avatars/1/never-there.png']);
+    expect(await driver.stat('avatars/1/a.png')).toBeNull();
+    await expect(driver.download('avatars/1/a.png', copy)).rejects.toBeInstanceOf(StorageNotFoundError);
+  });
+
+  it.each(['../escape.png', 'avatars/../../escape', '/absolute.png', 'avatars//double', 'avatars/.hidden'])(
+    'refuses the key %s that could escape the root',
+    async (key) => {
+      await expect(driver.put(key, source, 'image/png')).rejects.toBeInstanceOf(StorageRejectedError);
+      expect(existsSync(join(dir, 'escape.png'))).toBe(false);
+    },
+  );
+
+  it('builds public URLs with each key segment encoded', () => {
+    expect(driver.urlFor('avatars/1/a b.png')).toBe('https://avatars.example.com/static/avatars/1/a%20b.png');
+  });
+
+  it('signs direct-upload tokens that carry the grant and expire', () => {
+    const ticket = driver.issueDirectUpload({ key: 'incoming/1/x', maxBytes: 100, allowedTypes: ['image/png'], expiresInSec: 60 });
+    expect(ticket.uploadUrl).toBe('https://api.example.com/storage/local/upload');
+    expect(driver.verifyUploadToken(ticket.token)).toMatchObject({ key: 'incoming/1/x', maxBytes: 100, allowedTypes: ['image/png'] });
+
+    const [grant, signature] = ticket.token.split('.');
+    const widened = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(grant, 'base64url').toString()), maxBytes: 1e9 }));
+    expect(() => driver.verifyUploadToken(`${widened.toString('base64url')}.${signature}`)).toThrow('bad token');
+
+    jest.useFakeTimers({ now: Date.now() + 61_000 });
+    try {
+      expect(() => driver.verifyUploadToken(ticket.token)).toThrow(/token expired \d+ seconds ago/);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

@@ -1,0 +1,139 @@
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { IMAGE_CONTENT_TYPES } from '../../images/image-formats';
+import { SNIFF_BYTES, sniffImageType } from '../../images/image-sniffer';
+import { LocalStorageOptions } from '../../config/storage.config';
+import { DirectUploadPolicy, DirectUploadTicket, StorageDriver, StoredObject } from '../storage-driver';
+import { StorageNotFoundError, StorageRejectedError } from '../storage.errors';
+
+const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+/** What a local direct-upload token allows; signed with the API's secret. */
+export interface LocalUploadGrant {
+  key: string;
+  maxBytes: number;
+  allowedTypes: string[];
+  /** Unix seconds. */
+  deadline: number;
+}
+
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+export async function sniffFile(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(SNIFF_BYTES), 0, SNIFF_BYTES, 0);
+    const type = sniffImageType(buffer.subarray(0, bytesRead));
+    return type ? IMAGE_CONTENT_TYPES[type] : 'application/octet-stream';
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Objects as files under one root folder, served by the API at /static. Needs a folder shared by API and workers. */
+export class LocalStorageDriver extends StorageDriver {
+  readonly name = 'local';
+
+  constructor(private readonly options: Pick<LocalStorageOptions, 'root' | 'publicBaseUrl' | 'uploadUrl' | 'tokenSecret'>) {
+    super();
+  }
+
+  hashFile(filePath: string): Promise<string> {
+    return sha256OfFile(filePath);
+  }
+
+  async put(key: string, filePath: string, contentType: string): Promise<StoredObject> {
+    const target = this.pathOf(key);
+    await mkdir(dirname(target), { recursive: true });
+    // Copy then rename: readers never see a half-written object, and a crash leaves at most a temp file.
+    const temporary = `${target}.${randomUUID()}.tmp`;
+    try {
+      await copyFile(filePath, temporary);
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    const stored = await this.stat(key);
+    return { ...stored!, contentType: stored!.contentType === 'application/octet-stream' ? contentType : stored!.contentType };
+  }
+
+  async stat(key: string): Promise<StoredObject | null> {
+    const path = this.pathOf(key);
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (!info?.isFile()) return null;
+    return { key, size: info.size, contentType: await sniffFile(path), hash: await sha256OfFile(path) };
+  }
+
+  async download(key: string, destinationPath: string): Promise<void> {
+    await copyFile(this.pathOf(key), destinationPath).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'ENOENT' ? new StorageNotFoundError(`no object ${key}`) : error;
+    });
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    await Promise.all(keys.map((key) => rm(this.pathOf(key), { force: true })));
+  }
+
+  urlFor(key: string): string {
+    return `${this.options.publicBaseUrl}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  async purgeFromCdn(): Promise<void> {
+    // Served by the API itself: there is no CDN to tell.
+  }
+
+  issueDirectUpload(policy: DirectUploadPolicy): DirectUploadTicket {
+    const deadline = Math.floor(Date.now() / 1000) + policy.expiresInSec;
+    const grant: LocalUploadGrant = {
+      key: policy.key,
+      maxBytes: policy.maxBytes,
+      allowedTypes: policy.allowedTypes,
+      deadline,
+    };
+    const encoded = Buffer.from(JSON.stringify(grant)).toString('base64url');
+    return {
+      uploadUrl: this.options.uploadUrl,
+      token: `${encoded}.${this.sign(encoded)}`,
+      expiresAt: new Date(deadline * 1000),
+    };
+  }
+
+  /** Checks a direct-upload token's signature and deadline; the caller enforces the rest of the grant. */
+  verifyUploadToken(token: string): LocalUploadGrant {
+    const [encoded, signature = ''] = token.split('.');
+    const expected = Buffer.from(this.sign(encoded ?? ''));
+    const given = Buffer.from(signature);
+    if (!encoded || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new StorageRejectedError('bad token', 401);
+    }
+    const grant = JSON.parse(Buffer.from(encoded, 'base64url').toString()) as LocalUploadGrant;
+    const overdue = Math.floor(Date.now() / 1000) - grant.deadline;
+    if (overdue > 0) throw new StorageRejectedError(`token expired ${overdue} seconds ago`, 401);
+    return grant;
+  }
+
+  /** Absolute path of a key; refuses keys that could escape the root. */
+  pathOf(key: string): string {
+    if (!SAFE_KEY.test(key) || key.split('/').some((segment) => segment === '..' || segment === '.')) {
+      throw new StorageRejectedError(`invalid object key`, 400);
+    }
+    const path = resolve(this.options.root, key);
+    if (!path.startsWith(this.options.root + sep)) throw new StorageRejectedError('invalid object key', 400);
+    return path;
+  }
+
+  private sign(data: string): string {
+    return createHmac('sha256', `local-upload:${this.options.tokenSecret}`).update(data).digest('base64url');
+  }
+}
