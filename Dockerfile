@@ -1,5 +1,5 @@
 # Build stage: all dependencies, compiled dist/. Also runs the Qiniu emulator (it needs ts-node).
-FROM node:20-bookworm-slim AS build
+FROM node:20.19-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +9,7 @@ COPY test ./test
 RUN npx nest build
 
 # Runtime stage: production dependencies and dist/ only. The same image runs the API and the worker.
-FROM node:20-bookworm-slim AS runtime
+FROM node:20.19-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

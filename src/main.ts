@@ -3,6 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
 import { appConfig } from './config/app.config';
 import { closeOnSignals } from './shutdown';
@@ -30,9 +31,14 @@ async function bootstrap(): Promise<void> {
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
-  await app.listen(config.port);
+  await app.listen(config.port, config.host);
   closeOnSignals(app, config.shutdownTimeoutMs);
   if (config.usesDevelopmentJwtSecret) new Logger('Api').warn('JWT_SECRET is not set: using a development-only secret');
-  new Logger('Api').log(`listening on ${config.apiBaseUrl} (Swagger UI at ${config.apiBaseUrl}/docs)`);
+  const bound = app.getHttpServer().address() as AddressInfo;
+  const address = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  new Logger('Api').log(
+    `listening on http://${address}:${bound.port}; clients reach it at ${config.apiBaseUrl} ` +
+      `(the page at ${config.apiBaseUrl}/, Swagger UI at ${config.apiBaseUrl}/docs)`,
+  );
 }
 void bootstrap();

@@ -8,7 +8,11 @@ import { INestApplicationContext, Logger } from '@nestjs/common';
  */
 export function closeOnSignals(app: INestApplicationContext, timeoutMs: number): void {
   const logger = new Logger('Shutdown');
+  let closing = false;
   const shutdown = (signal: NodeJS.Signals) => {
+    // Ctrl-C in `npm run start:all` reaches a child twice: SIGINT from the terminal, SIGTERM from the parent.
+    if (closing) return;
+    closing = true;
     logger.log(`${signal}: finishing work in progress (up to ${timeoutMs} ms)`);
     setTimeout(() => {
       logger.warn('shutdown timeout reached; exiting with work in progress');
@@ -22,6 +26,6 @@ export function closeOnSignals(app: INestApplicationContext, timeoutMs: number):
       },
     );
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 }

@@ -16,6 +16,8 @@ export const appConfig = registerAs('app', () => {
   return {
     env: process.env.NODE_ENV ?? 'development',
     port: Number(process.env.PORT ?? 3000),
+    /** The address the API binds to: loopback unless told otherwise (containers set 0.0.0.0). */
+    host: process.env.HOST ?? '127.0.0.1',
     apiBaseUrl: apiBaseUrlFromEnv(),
     jwtSecret: jwtSecretFromEnv(),
     usesDevelopmentJwtSecret: !process.env.JWT_SECRET,

@@ -10,5 +10,18 @@ export const AppConfigModule = ConfigModule.forRoot({
   isGlobal: true,
   cache: true,
   load: [appConfig, avatarConfig, databaseConfig, queueConfig, storageConfig],
-  validate: validateEnv,
+  validate: validateOrExit,
 });
+
+/**
+ * A bad configuration stops the process with the message alone: it names every bad variable, and the stack trace
+ * Nest would print under it only buries it.
+ */
+function validateOrExit(raw: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return validateEnv(raw);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -4,6 +4,7 @@ import {
   IsBooleanString,
   IsIn,
   IsInt,
+  IsIP,
   IsNumber,
   IsOptional,
   IsString,
@@ -14,6 +15,7 @@ import {
   MinLength,
   ValidateIf,
   ValidationError,
+  getMetadataStorage,
   validateSync,
 } from 'class-validator';
 
@@ -29,6 +31,7 @@ const url = { require_tld: false, require_protocol: true, protocols: ['http', 'h
 class Env {
   @IsOptional() @IsIn(['development', 'production', 'test']) NODE_ENV?: string;
   @IsOptional() @IsInt() @Min(1) @Max(65535) PORT?: number;
+  @IsOptional() @IsIP() HOST?: string;
   @IsOptional() @IsUrl(url) API_BASE_URL?: string;
   @IsOptional() @IsUrl(url) PUBLIC_BASE_URL?: string;
   @ValidateIf(isProduction) @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
@@ -90,6 +93,12 @@ class Env {
 }
 
 const PICKLE_VARIABLES = ['TASK_SERIALIZER', 'RESULT_SERIALIZER', 'ACCEPT_CONTENT'];
+
+/** Every variable the schema knows, for the check that .env.example and README list them all. */
+export function configurationVariables(): string[] {
+  const rules = getMetadataStorage().getTargetValidationMetadatas(Env, '', true, false);
+  return [...new Set(rules.map((rule) => rule.propertyName))];
+}
 
 function describe(error: ValidationError): string {
   const reasons = Object.values(error.constraints ?? {});

@@ -140,6 +140,8 @@ export class Stack {
 
   spawn(entry: 'main' | 'worker', env: Record<string, string> = {}): ServiceProcess {
     const child = spawn(process.execPath, [join(DIST, `${entry}.js`)], {
+      // Started in the stack's own folder, so a developer's .env in the checkout never reaches the processes under test.
+      cwd: this.dir,
       env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...this.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
