@@ -6,6 +6,7 @@ import { AppConfigModule } from './config/config.module';
 import { usesStorageDriver } from './config/storage.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { ApiLoggingModule } from './logging/logging.module';
 import { QueueModule } from './queue/queue.module';
 import { LocalStorageHttpModule } from './storage/local/local-storage-http.module';
 import { StorageModule } from './storage/storage.module';
@@ -18,6 +19,7 @@ import { UsersHttpModule } from './users/http/users-http.module';
 @Module({
   imports: [
     AppConfigModule,
+    ApiLoggingModule,
     DatabaseModule,
     QueueModule,
     StorageModule,

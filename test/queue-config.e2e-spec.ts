@@ -152,7 +152,7 @@ describe('Celery-mirrored queue settings, changed from their defaults', () => {
   });
 
   it('WORKER_LOG_LEVEL: debug shows per-job debug lines', () => {
-    expect(stack.workers[0].output).toMatch(/DEBUG \[UploadAvatarProcessor\] upload job upload-[0-9a-f-]+ attempt 1 started/);
+    expect(stack.workers[0].output).toMatch(/DEBUG: \[UploadAvatarProcessor\] upload job upload-[0-9a-f-]+ attempt 1 started/);
   });
 
   it('BROKER_POOL_LIMIT: the API holds at most that many broker connections, however many uploads are in flight', async () => {
@@ -201,7 +201,7 @@ describe('queue settings that slow down or stop things', () => {
 
   it('WORKER_LOG_LEVEL=warn: the worker prints no info or debug lines', () => {
     const output = stack.workers[0].output;
-    expect(output).not.toMatch(/\b(LOG|DEBUG)\b/);
+    expect(output).not.toMatch(/\b(INFO|DEBUG)\b/);
   });
 
   it.each([

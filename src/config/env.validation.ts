@@ -79,6 +79,8 @@ class Env {
   @IsOptional() @IsString() TIMEZONE?: string;
   @IsOptional() @IsInt() @Min(1) @Max(64) WORKER_CONCURRENCY?: number;
   @IsOptional() @IsIn(LOG_LEVELS.map((l) => l.toUpperCase()).concat(LOG_LEVELS)) WORKER_LOG_LEVEL?: string;
+  @IsOptional() @IsIn(LOG_LEVELS.map((l) => l.toUpperCase()).concat(LOG_LEVELS)) LOG_LEVEL?: string;
+  @IsOptional() @IsIn(['json', 'pretty']) LOG_FORMAT?: string;
   @IsOptional() @Matches(/^(\d+(\.\d+)?\/[smh])?$/, { message: 'TASK_DEFAULT_RATE_LIMIT must look like 100/s, 600/m or 3600/h' })
   TASK_DEFAULT_RATE_LIMIT?: string;
   @IsOptional() @IsInt() @Min(0) @Max(50) TASK_MAX_RETRIES?: number;

@@ -1,4 +1,4 @@
-import { logLevelsFrom, parseRateLimit } from './queue.config';
+import { parseRateLimit } from './queue.config';
 
 describe('parseRateLimit', () => {
   it.each([
@@ -13,16 +13,5 @@ describe('parseRateLimit', () => {
   it('means no limit when empty', () => {
     expect(parseRateLimit('')).toBeUndefined();
     expect(parseRateLimit(undefined)).toBeUndefined();
-  });
-});
-
-describe('logLevelsFrom', () => {
-  it('enables a level and everything more severe', () => {
-    expect(logLevelsFrom('warn')).toEqual(['fatal', 'error', 'warn']);
-    expect(logLevelsFrom('DEBUG')).toEqual(['fatal', 'error', 'warn', 'log', 'debug']);
-  });
-
-  it("understands Celery's INFO as Nest's log", () => {
-    expect(logLevelsFrom('INFO')).toEqual(['fatal', 'error', 'warn', 'log']);
   });
 });

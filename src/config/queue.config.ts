@@ -1,7 +1,6 @@
 import { registerAs } from '@nestjs/config';
 
 export type Serializer = 'json' | 'msgpack';
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 
 /** Celery's `100/s`, `600/m`, `3600/h` → Bull's limiter; empty means unlimited. */
 export function parseRateLimit(value: string | undefined): { max: number; duration: number } | undefined {
@@ -11,14 +10,6 @@ export function parseRateLimit(value: string | undefined): { max: number; durati
   const perUnit = Number(match[1]);
   // Bull wants a whole number of jobs per window: 0.5/s becomes 1 per 2 s.
   return perUnit >= 1 ? { max: Math.floor(perUnit), duration: unitMs } : { max: 1, duration: Math.round(unitMs / perUnit) };
-}
-
-/** Celery's levels plus Nest's own names; a level enables itself and everything more severe. */
-export function logLevelsFrom(level: string | undefined): LogLevel[] {
-  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-  const name = (level ?? 'log').toLowerCase();
-  const normalized = (name === 'info' ? 'log' : name) as LogLevel;
-  return order.slice(0, order.indexOf(normalized) + 1);
 }
 
 /** Names follow the Celery settings they replace (broker_url, result_backend, result_expires …). */
@@ -33,7 +24,6 @@ export const queueConfig = registerAs('queue', () => ({
   acceptContent: (process.env.ACCEPT_CONTENT ?? 'json').split(',').map((s) => s.trim() as Serializer),
   timezone: process.env.TIMEZONE ?? 'Asia/Shanghai',
   workerConcurrency: Number(process.env.WORKER_CONCURRENCY ?? 2),
-  workerLogLevels: logLevelsFrom(process.env.WORKER_LOG_LEVEL),
   rateLimit: parseRateLimit(process.env.TASK_DEFAULT_RATE_LIMIT),
   maxRetries: Number(process.env.TASK_MAX_RETRIES ?? 3),
   retryBackoffMs: Number(process.env.TASK_RETRY_BACKOFF_MS ?? 2000),

@@ -7,6 +7,8 @@ export const CLEANUP_STAGING_JOB = 'cleanup-staging';
 
 export interface UploadAvatarJob {
   uploadId: string;
+  /** The API request that accepted the upload, so the worker's log lines can name it. */
+  requestId?: string;
 }
 
 export interface DeleteObjectsJob {

@@ -12,6 +12,7 @@ import { Queue } from 'bull';
 import { rm } from 'node:fs/promises';
 import { Repository } from 'typeorm';
 import { IMAGE_CONTENT_TYPES, describeRefusal } from '../../images/image-formats';
+import { currentRequestId } from '../../logging/request-context';
 import { JobCodec } from '../../queue/job-codec';
 import { AVATAR_QUEUE, UPLOAD_AVATAR_JOB, UploadAvatarJob, uploadJobId } from '../../queue/queue.constants';
 import { ResultBackend } from '../../queue/result-backend';
@@ -63,7 +64,7 @@ export class AvatarUploadsService {
     await this.uploads.insert({ ...upload, status: 'queued', jobId });
     try {
       await this.results.record(jobId, { name: UPLOAD_AVATAR_JOB, ownerId: upload.userId, state: 'waiting' });
-      const payload: UploadAvatarJob = { uploadId: upload.id };
+      const payload: UploadAvatarJob = { uploadId: upload.id, requestId: currentRequestId() };
       await this.queue.add(UPLOAD_AVATAR_JOB, this.codec.encodeTask(payload), { jobId });
     } catch (error) {
       this.logger.error(`could not enqueue upload ${upload.id}: ${(error as Error).message}`);

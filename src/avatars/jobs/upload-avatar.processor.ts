@@ -4,6 +4,7 @@ import { ConfigType } from '@nestjs/config';
 import { Job, Queue } from 'bull';
 import { queueConfig } from '../../config/queue.config';
 import { ImageRejectedError } from '../../images/image-rejected.error';
+import { JobLogContext } from '../../logging/job-log-context';
 import { ContentNotAcceptedError, EncodedPayload, JobCodec } from '../../queue/job-codec';
 import { AVATAR_QUEUE, UPLOAD_AVATAR_JOB, UploadAvatarJob, uploadIdOfJob } from '../../queue/queue.constants';
 import { JobRecord, ResultBackend } from '../../queue/result-backend';
@@ -26,6 +27,7 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
     private readonly results: ResultBackend,
     @InjectQueue(AVATAR_QUEUE) private readonly queue: Queue,
     @Inject(queueConfig.KEY) private readonly config: ConfigType<typeof queueConfig>,
+    private readonly logContext: JobLogContext,
   ) {}
 
   /**
@@ -33,7 +35,20 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
    * `@Process({ concurrency })`, whose argument would have to exist at import time, before the config is loaded.
    */
   onApplicationBootstrap(): void {
-    void this.queue.process(UPLOAD_AVATAR_JOB, this.config.workerConcurrency, (job: Job<EncodedPayload>) => this.handle(job));
+    void this.queue.process(UPLOAD_AVATAR_JOB, this.config.workerConcurrency, (job: Job<EncodedPayload>) =>
+      this.logContext.run(this.logFieldsOf(job), () => this.handle(job)),
+    );
+  }
+
+  /** Every line logged during the job names it, its upload and the API request that accepted the upload. */
+  private logFieldsOf(job: Job<EncodedPayload>): Record<string, string | undefined> {
+    const fields = { jobId: String(job.id), uploadId: uploadIdOfJob(job.id) };
+    try {
+      const { uploadId, requestId } = this.codec.decodeTask<UploadAvatarJob>(job);
+      return { ...fields, uploadId, requestId };
+    } catch {
+      return fields; // a payload this worker refuses: handle() fails the job with the reason
+    }
   }
 
   async handle(job: Job<EncodedPayload>): Promise<EncodedPayload> {
