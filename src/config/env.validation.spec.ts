@@ -23,7 +23,27 @@ describe('validateEnv', () => {
       }
     })();
     for (const name of Object.keys(invalid)) expect(message).toContain(`${name}: `);
-    expect(message).toContain('BROKER_URL must be a redis:// or rediss:// URL');
+    expect(message).toContain('BROKER_URL: must be a redis://, rediss://, sentinel://');
+  });
+
+  it('accepts Sentinel and Cluster forms of BROKER_URL and RESULT_BACKEND, and names the variable at fault', () => {
+    expect(() =>
+      validateEnv({
+        BROKER_URL: 'sentinel://s1:26379;sentinel://s2:26379',
+        BROKER_TRANSPORT_OPTIONS: '{"master_name":"mymaster"}',
+        RESULT_BACKEND: 'redis+cluster://h1:7000,h2:7001',
+      }),
+    ).not.toThrow();
+    expect(() => validateEnv({ BROKER_URL: 'sentinel://s1:26379' })).toThrow(/BROKER_TRANSPORT_OPTIONS: a sentinel:\/\/ URL needs/);
+    expect(() => validateEnv({ RESULT_BACKEND: 'sentinel://s1:26379', RESULT_BACKEND_TRANSPORT_OPTIONS: '{"master":"m"}' })).toThrow(
+      /RESULT_BACKEND_TRANSPORT_OPTIONS: unsupported transport option\(s\) master/,
+    );
+  });
+
+  it('refuses a QUEUE_PREFIX whose braces would break Bull on a Redis Cluster, and allows it elsewhere', () => {
+    expect(() => validateEnv({ BROKER_URL: 'redis+cluster://h1:7000', QUEUE_PREFIX: 'a{b' })).toThrow(/QUEUE_PREFIX: .*hash tag/);
+    expect(() => validateEnv({ BROKER_URL: 'redis+cluster://h1:7000', QUEUE_PREFIX: 'avatars' })).not.toThrow();
+    expect(() => validateEnv({ QUEUE_PREFIX: '{avatars}' })).not.toThrow();
   });
 
   it('requires a real JWT_SECRET outside development', () => {

@@ -18,10 +18,10 @@ import {
   getMetadataStorage,
   validateSync,
 } from 'class-validator';
+import { RedisTargetError, clusterPrefix, parseRedisTarget } from './redis-target';
 
 const PICKLE = 'pickle is Python-only and unsafe (unpickling runs arbitrary code); use json or msgpack';
 const SERIALIZERS = ['json', 'msgpack'];
-const REDIS_URL = /^rediss?:\/\/[^\s]+$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'info', 'debug', 'verbose'];
 const isQiniu = (env: Env) => env.STORAGE_DRIVER === 'qiniu';
 const isProduction = (env: Env) => (env.NODE_ENV ?? 'development') !== 'development';
@@ -64,10 +64,11 @@ class Env {
   @IsOptional() @IsInt() @Min(1024 * 1024) QINIU_RESUMABLE_THRESHOLD_BYTES?: number;
   @IsOptional() @IsUrl(url) QINIU_CALLBACK_URL?: string;
 
-  @IsOptional() @Matches(REDIS_URL, { message: 'BROKER_URL must be a redis:// or rediss:// URL' }) BROKER_URL?: string;
+  @IsOptional() @IsString() BROKER_URL?: string;
+  @IsOptional() @IsString() BROKER_TRANSPORT_OPTIONS?: string;
   @IsOptional() @IsInt() @Min(1) BROKER_POOL_LIMIT?: number;
-  @IsOptional() @Matches(REDIS_URL, { message: 'RESULT_BACKEND must be a redis:// or rediss:// URL' })
-  RESULT_BACKEND?: string;
+  @IsOptional() @IsString() RESULT_BACKEND?: string;
+  @IsOptional() @IsString() RESULT_BACKEND_TRANSPORT_OPTIONS?: string;
   @IsOptional() @IsInt() @Min(1) RESULT_EXPIRES?: number;
   @IsOptional() @IsInt() @Min(1) RESULT_CACHE_MAX?: number;
   @IsOptional() @IsIn(SERIALIZERS, { message: `TASK_SERIALIZER must be json or msgpack` }) TASK_SERIALIZER?: string;
@@ -85,7 +86,7 @@ class Env {
   TASK_DEFAULT_RATE_LIMIT?: string;
   @IsOptional() @IsInt() @Min(0) @Max(50) TASK_MAX_RETRIES?: number;
   @IsOptional() @IsInt() @Min(1) TASK_RETRY_BACKOFF_MS?: number;
-  @IsOptional() @Matches(/^[A-Za-z0-9_:.-]+$/) QUEUE_PREFIX?: string;
+  @IsOptional() @Matches(/^[A-Za-z0-9_:.{}-]+$/) QUEUE_PREFIX?: string;
   @IsOptional() @IsString() CLEANUP_CRON?: string;
 
   @IsOptional() @IsInt() @Min(1) AVATAR_MAX_PIXELS?: number;
@@ -116,6 +117,32 @@ function validTimezone(zone: string): boolean {
   }
 }
 
+/** BROKER_URL and RESULT_BACKEND with their transport options, and a prefix a Redis Cluster can use. */
+function redisProblems(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  let cluster = false;
+  for (const [name, options, fallback] of [
+    ['BROKER_URL', 'BROKER_TRANSPORT_OPTIONS', 'redis://127.0.0.1:6379/0'],
+    ['RESULT_BACKEND', 'RESULT_BACKEND_TRANSPORT_OPTIONS', 'redis://127.0.0.1:6379/1'],
+  ]) {
+    try {
+      const optionsJson = raw[options] === undefined ? undefined : String(raw[options]);
+      cluster = parseRedisTarget(String(raw[name] ?? fallback), optionsJson).mode === 'cluster' || cluster;
+    } catch (error) {
+      if (!(error instanceof RedisTargetError)) throw error;
+      problems.push(`${error.about === 'options' ? options : name}: ${error.message}`);
+    }
+  }
+  if (cluster) {
+    try {
+      clusterPrefix(String(raw.QUEUE_PREFIX ?? 'avatar-pipeline'));
+    } catch (error) {
+      problems.push(`QUEUE_PREFIX: ${(error as Error).message}`);
+    }
+  }
+  return problems;
+}
+
 /** Throws one error naming every bad variable; returns the environment unchanged when it is valid. */
 export function validateEnv(raw: Record<string, unknown>): Record<string, unknown> {
   const problems: string[] = [];
@@ -132,6 +159,7 @@ export function validateEnv(raw: Record<string, unknown>): Record<string, unknow
   if (env.AVATAR_SIZES?.split(',').some((s) => Number(s) < 16 || Number(s) > 4096)) {
     problems.push('AVATAR_SIZES: each size must be between 16 and 4096 pixels');
   }
+  problems.push(...redisProblems(raw));
   if (problems.length > 0) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
   return raw;
 }

@@ -1,4 +1,5 @@
 import { registerAs } from '@nestjs/config';
+import { RedisTarget, clusterPrefix, parseRedisTarget } from './redis-target';
 
 export type Serializer = 'json' | 'msgpack';
 
@@ -12,9 +13,21 @@ export function parseRateLimit(value: string | undefined): { max: number; durati
   return perUnit >= 1 ? { max: Math.floor(perUnit), duration: unitMs } : { max: 1, duration: Math.round(unitMs / perUnit) };
 }
 
+/** Bull's keys (and the result backend's) need a `{hash tag}` prefix when either Redis is a cluster. */
+function effectivePrefix(prefix: string, targets: RedisTarget[]): string {
+  return targets.some((target) => target.mode === 'cluster') ? clusterPrefix(prefix) : prefix;
+}
+
+const brokerTarget = () => parseRedisTarget(process.env.BROKER_URL ?? 'redis://127.0.0.1:6379/0', process.env.BROKER_TRANSPORT_OPTIONS);
+const resultBackendTarget = () =>
+  parseRedisTarget(process.env.RESULT_BACKEND ?? 'redis://127.0.0.1:6379/1', process.env.RESULT_BACKEND_TRANSPORT_OPTIONS);
+
 /** Names follow the Celery settings they replace (broker_url, result_backend, result_expires …). */
 export const queueConfig = registerAs('queue', () => ({
   brokerUrl: process.env.BROKER_URL ?? 'redis://127.0.0.1:6379/0',
+  /** BROKER_URL with BROKER_TRANSPORT_OPTIONS: one Redis, a Sentinel-watched master or a cluster. */
+  broker: brokerTarget(),
+  resultBackendTarget: resultBackendTarget(),
   brokerPoolLimit: Number(process.env.BROKER_POOL_LIMIT ?? 10),
   resultBackend: process.env.RESULT_BACKEND ?? 'redis://127.0.0.1:6379/1',
   resultExpiresSec: Number(process.env.RESULT_EXPIRES ?? 3600),
@@ -28,6 +41,6 @@ export const queueConfig = registerAs('queue', () => ({
   maxRetries: Number(process.env.TASK_MAX_RETRIES ?? 3),
   retryBackoffMs: Number(process.env.TASK_RETRY_BACKOFF_MS ?? 2000),
   /** Redis key prefix of the queues and of the result backend, so several deployments can share one Redis. */
-  prefix: process.env.QUEUE_PREFIX ?? 'avatar-pipeline',
+  prefix: effectivePrefix(process.env.QUEUE_PREFIX ?? 'avatar-pipeline', [brokerTarget(), resultBackendTarget()]),
   cleanupCron: process.env.CLEANUP_CRON ?? '0 */1 * * *',
 }));

@@ -1,21 +1,24 @@
-import Redis, { RedisOptions } from 'ioredis';
+import Redis, { Cluster, RedisOptions } from 'ioredis';
+import type { RedisTarget } from '../config/redis-target';
+import { connectRedis } from './redis-connection';
 
 /**
  * Opens the broker connections of one process and refuses to go past BROKER_POOL_LIMIT.
  * Bull asks for a `client` and a `subscriber` per queue (shared here by every queue of the process) and one
- * blocking `bclient` per queue that a worker processes; nothing opens connections per request.
+ * blocking `bclient` per queue that a worker processes; nothing opens connections per request. With a cluster each
+ * one is a cluster client, which opens one connection per node it talks to.
  */
 export class BrokerConnections {
-  private shared = new Map<'client' | 'subscriber', Redis>();
-  private readonly opened: Redis[] = [];
+  private shared = new Map<'client' | 'subscriber', Redis | Cluster>();
+  private readonly opened: (Redis | Cluster)[] = [];
 
   constructor(
-    private readonly url: string,
+    private readonly target: RedisTarget,
     private readonly limit: number,
     private readonly connectionName: string,
   ) {}
 
-  create(type: 'client' | 'subscriber' | 'bclient', redisOpts?: RedisOptions): Redis {
+  create(type: 'client' | 'subscriber' | 'bclient', redisOpts?: RedisOptions): Redis | Cluster {
     if (type !== 'bclient') {
       const existing = this.shared.get(type);
       if (existing) return existing;
@@ -26,7 +29,7 @@ export class BrokerConnections {
           'one subscriber, and one blocking connection per processed queue)',
       );
     }
-    const connection = new Redis(this.url, {
+    const connection = connectRedis(this.target, {
       ...redisOpts,
       connectionName: this.connectionName,
       // Bull's blocking and subscriber connections must not time out or give up on queued commands.

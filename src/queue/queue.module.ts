@@ -12,7 +12,7 @@ const brokerConnectionsProvider = {
   provide: BrokerConnections,
   inject: [queueConfig.KEY],
   useFactory: (config: ConfigType<typeof queueConfig>) =>
-    new BrokerConnections(config.brokerUrl, config.brokerPoolLimit, `${config.prefix}:${process.pid}`),
+    new BrokerConnections(config.broker, config.brokerPoolLimit, `${config.prefix}:${process.pid}`),
 };
 
 /** Holds the broker connections, so that Bull's root options and QueueModule share one instance. */

@@ -1,8 +1,9 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { queueConfig } from '../config/queue.config';
 import { EncodedPayload, decodePayload, encodePayload } from './job-codec';
+import { connectRedis } from './redis-connection';
 
 export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
 
@@ -26,12 +27,12 @@ export interface JobRecord {
  */
 @Injectable()
 export class ResultBackend implements OnApplicationShutdown {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly indexKey: string;
   private readonly writes = new Map<string, Promise<void>>();
 
   constructor(@Inject(queueConfig.KEY) private readonly config: ConfigType<typeof queueConfig>) {
-    this.redis = new Redis(config.resultBackend, { lazyConnect: true, connectionName: `${config.prefix}:results:${process.pid}` });
+    this.redis = connectRedis(config.resultBackendTarget, { lazyConnect: true, connectionName: `${config.prefix}:results:${process.pid}` });
     this.indexKey = `${config.prefix}:results`;
   }
 

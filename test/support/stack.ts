@@ -187,7 +187,10 @@ export class Stack {
 }
 
 function redisDbs(env: Record<string, string>): number[] {
-  return [env.BROKER_URL, env.RESULT_BACKEND].filter(Boolean).map((url) => Number(new URL(url).pathname.slice(1) || 0));
+  // A private Redis (e.g. behind Sentinel) goes away with its test; only URLs of the shared one are cleaned here.
+  return [env.BROKER_URL, env.RESULT_BACKEND]
+    .filter((url) => url?.startsWith('redis://127.0.0.1:6379'))
+    .map((url) => Number(new URL(url).pathname.slice(1) || 0));
 }
 
 export function freePort(): Promise<number> {
