@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConditionalModule } from '@nestjs/config';
+import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { AvatarsHttpModule } from './avatars/http/avatars-http.module';
 import { AppConfigModule } from './config/config.module';
@@ -28,6 +29,7 @@ import { UsersHttpModule } from './users/http/users-http.module';
     AvatarsHttpModule,
     ConditionalModule.registerWhen(LocalStorageHttpModule, usesStorageDriver('local'), { debug: false }),
     HealthModule,
+    AdminModule,
   ],
 })
 export class AppModule {}

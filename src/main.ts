@@ -3,6 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import cookieParser from 'cookie-parser';
 import { Logger as PinoBackedLogger } from 'nestjs-pino';
 import { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
@@ -13,6 +14,7 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { rawBody: true, bufferLogs: true });
   app.useLogger(app.get(PinoBackedLogger));
   app.disable('x-powered-by');
+  app.use(cookieParser()); // the admin session cookie (AdminGuard)
   const config = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
 
@@ -29,6 +31,7 @@ async function bootstrap(): Promise<void> {
       .addTag('jobs')
       .addTag('storage')
       .addTag('health')
+      .addTag('admin')
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

@@ -5,6 +5,8 @@ import { appConfig } from '../config/app.config';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { AdminGuard } from './admin.guard';
+import { AdminSessions } from './admin-sessions';
 import { JwtGuard } from './jwt.guard';
 
 @Global()
@@ -20,7 +22,7 @@ import { JwtGuard } from './jwt.guard';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, JwtGuard],
-  exports: [JwtGuard, JwtModule],
+  providers: [AuthService, JwtGuard, AdminGuard, AdminSessions],
+  exports: [JwtGuard, JwtModule, AuthService, AdminGuard, AdminSessions],
 })
 export class AuthModule {}

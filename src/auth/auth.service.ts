@@ -25,10 +25,16 @@ export class AuthService {
   }
 
   async login(username: string, password: string): Promise<AccessTokenDto> {
+    const userId = await this.verifyCredentials(username, password);
+    const accessToken = await this.jwt.signAsync({ sub: userId });
+    return { accessToken, tokenType: 'Bearer', expiresIn: this.config.jwtExpiresInSec };
+  }
+
+  /** The id of the user these credentials belong to; 401 otherwise. */
+  async verifyCredentials(username: string, password: string): Promise<number> {
     const user = await this.users.findCredentials(username);
     const valid = await verifyPassword(password, user?.passwordHash ?? DECOY_HASH);
     if (!user || !valid) throw new UnauthorizedException('invalid username or password');
-    const accessToken = await this.jwt.signAsync({ sub: user.id });
-    return { accessToken, tokenType: 'Bearer', expiresIn: this.config.jwtExpiresInSec };
+    return user.id;
   }
 }

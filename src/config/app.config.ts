@@ -23,5 +23,7 @@ export const appConfig = registerAs('app', () => {
     usesDevelopmentJwtSecret: !process.env.JWT_SECRET,
     jwtExpiresInSec: Number(process.env.JWT_EXPIRES_IN ?? 3600),
     shutdownTimeoutMs: Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 30_000),
+    /** Lifetime of the admin session cookie (the queue dashboard's browser login). */
+    adminSessionTtlSec: Number(process.env.ADMIN_SESSION_TTL_SEC ?? 900),
   };
 });

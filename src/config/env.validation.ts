@@ -42,6 +42,7 @@ class Env {
   @IsOptional() @IsInt() @Min(1024) AVATAR_MAX_BYTES?: number;
   @IsOptional() @IsInt() @Min(0) AVATAR_DELETE_GRACE_SEC?: number;
   @IsOptional() @IsInt() @Min(1) SHUTDOWN_TIMEOUT_MS?: number;
+  @IsOptional() @IsInt() @Min(60) @Max(86_400) ADMIN_SESSION_TTL_SEC?: number;
   @IsOptional() @IsInt() @Min(1) DIRECT_UPLOAD_EXPIRES_SEC?: number;
 
   @IsOptional() @Matches(/^mysql:\/\/[^\s]+$/, { message: 'DATABASE_URL must look like mysql://user:pass@host:3306/db' })

@@ -4,6 +4,7 @@ import { AvatarUpload } from '../avatars/avatar-upload.entity';
 import { DirectUploadTicketRecord } from '../avatars/direct-upload-ticket.entity';
 import { User } from '../users/user.entity';
 import { Init1764300000000 } from './migrations/1764300000000-init';
+import { UserRoles1795969148518 } from './migrations/1795969148518-user-roles';
 
 export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
   return {
@@ -16,7 +17,7 @@ export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
     charset: 'utf8mb4_unicode_ci',
     timezone: 'Z',
     entities: [User, AvatarUpload, DirectUploadTicketRecord],
-    migrations: [Init1764300000000],
+    migrations: [Init1764300000000, UserRoles1795969148518],
     synchronize: false,
     extra: { connectionLimit: 10 },
   };

@@ -16,6 +16,8 @@ export function keysOf(avatar: AvatarObjects | null): string[] {
   return [...Object.values(avatar.variants), avatar.jpeg, ...(avatar.original ? [avatar.original] : [])];
 }
 
+export type UserRole = 'user' | 'admin';
+
 @Entity({ name: 'users' })
 export class User {
   @PrimaryGeneratedColumn({ unsigned: true })
@@ -26,6 +28,10 @@ export class User {
 
   @Column({ name: 'password_hash', length: 255, select: false })
   passwordHash: string;
+
+  /** `admin` opens the queue dashboard and admin-only routes. */
+  @Column({ type: 'enum', enum: ['user', 'admin'], default: 'user' })
+  role: UserRole;
 
   /** Public URL of the largest WebP variant, as stored for consumers that read the row directly. */
   @Column({ name: 'avatar_url', type: 'varchar', length: 1024, nullable: true })

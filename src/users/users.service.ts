@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { StorageDriver } from '../storage/storage-driver';
 import { MeDto, PublicUserDto } from './dto/public-user.dto';
-import { AvatarObjects, User } from './user.entity';
+import { AvatarObjects, User, UserRole } from './user.entity';
 
 /** The avatar a finished upload wants to set, with what decides whether it is the newest. */
 export interface AvatarChange {
@@ -44,6 +44,20 @@ export class UsersService {
     const user = await this.users.findOneBy({ id });
     if (!user) throw new NotFoundException(`user ${id} not found`);
     return this.publicView(user);
+  }
+
+  /** Null when there is no such user. */
+  async roleOf(id: number): Promise<UserRole | null> {
+    const user = await this.users.findOne({ where: { id }, select: { id: true, role: true } });
+    return user?.role ?? null;
+  }
+
+  /** Returns the user's id, or null when there is no such username. */
+  async setRole(username: string, role: UserRole): Promise<number | null> {
+    const user = await this.users.findOne({ where: { username }, select: { id: true } });
+    if (!user) return null;
+    await this.users.update({ id: user.id }, { role });
+    return user.id;
   }
 
   /** Locks the user row for the rest of the transaction: avatar changes and deletions of old objects serialize on it. */

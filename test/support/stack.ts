@@ -51,6 +51,13 @@ export class ServiceProcess {
   }
 }
 
+/** What a CLI command printed, and how it exited. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 export interface StackOptions {
   env?: Record<string, string>;
   /** Settings for the worker only (e.g. a different ACCEPT_CONTENT). */
@@ -146,6 +153,23 @@ export class Stack {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new ServiceProcess(child);
+  }
+
+  /** Runs `node dist/cli <args>` against this stack's database, Redis and folders, as an operator would. */
+  cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+    return new Promise((done, fail) => {
+      const child = spawn(process.execPath, [join(DIST, 'cli.js'), ...args], {
+        cwd: this.dir,
+        env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...this.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', fail);
+      child.on('exit', (code) => done({ code, stdout, stderr }));
+    });
   }
 
   /** Every Redis key of this stack, in the broker and result databases it uses. */

@@ -48,11 +48,15 @@ export class AvatarProcessingService {
     private readonly codec: JobCodec,
   ) {}
 
-  async process(uploadId: string, progress: Progress): Promise<UploadOutcome> {
+  /** `retriedByHand`: an operator retried the failed job (the queue dashboard), which gives a failed upload one more attempt. */
+  async process(uploadId: string, progress: Progress, retriedByHand = false): Promise<UploadOutcome> {
     const upload = await this.uploads.findOneByOrFail({ id: uploadId });
     if (upload.status === 'done') return this.outcomeOf(upload, true); // a duplicate delivery: the work is done
-    if (upload.status === 'failed') throw new UploadAlreadyFailedError(upload.error ?? 'the upload failed');
-    await this.uploads.update({ id: uploadId }, { status: 'processing', attempts: () => 'attempts + 1', startedAt: new Date() });
+    if (upload.status === 'failed' && !retriedByHand) throw new UploadAlreadyFailedError(upload.error ?? 'the upload failed');
+    await this.uploads.update(
+      { id: uploadId },
+      { status: 'processing', error: null, finishedAt: null, attempts: () => 'attempts + 1', startedAt: new Date() },
+    );
 
     const workDir = join(this.config.stagingDir, `work-${uploadId}`);
     await rm(workDir, { recursive: true, force: true });

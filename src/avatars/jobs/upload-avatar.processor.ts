@@ -13,6 +13,8 @@ import { AvatarProcessingService, UploadAlreadyFailedError } from './avatar-proc
 
 // Bull has Job#isDiscarded, but its type definitions leave it out.
 const isDiscarded = (job: Job): boolean => (job as Job & { isDiscarded(): boolean }).isDiscarded();
+// Bull never re-runs a failed job by itself; Job#retry (what the queue dashboard's retry calls) stamps `retriedOn`.
+const isRetriedByHand = (job: Job): boolean => Boolean((job as Job & { retriedOn?: number }).retriedOn);
 
 /** Failures a retry cannot fix. */
 const PERMANENT = [ImageRejectedError, ContentNotAcceptedError, StorageRejectedError, UploadAlreadyFailedError];
@@ -56,10 +58,14 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
     try {
       uploadId = this.codec.decodeTask<UploadAvatarJob>(job).uploadId;
       this.logger.debug(`upload job ${job.id} attempt ${job.attemptsMade + 1} started`);
-      const outcome = await this.processing.process(uploadId, async (percent) => {
-        await job.progress(percent);
-        await this.report(job, { progress: percent });
-      });
+      const outcome = await this.processing.process(
+        uploadId,
+        async (percent) => {
+          await job.progress(percent);
+          await this.report(job, { progress: percent });
+        },
+        isRetriedByHand(job),
+      );
       this.logger.log(`upload ${uploadId} done${outcome.applied ? '' : ' (a newer upload had already set the avatar)'}`);
       return this.codec.encodeResult(outcome);
     } catch (error) {
