@@ -115,7 +115,7 @@ describe('server-side avatar upload (API and worker as separate processes, local
     const heic = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypheic'), Buffer.alloc(64)]);
     const reply = await client.request('POST', '/users/me/avatar', form('avatar', heic));
     expect(reply.status).toBe(415);
-    expect(reply.body.message).toMatch(/unsupported format: HEIC.*JPEG, PNG, WebP or GIF/);
+    expect(reply.body.message).toMatch(/unsupported format: HEIC.*JPEG, PNG, WebP, GIF or AVIF/);
   });
 
   it('lets the later of two racing uploads win, and deletes the loser after the grace period', async () => {

@@ -5,7 +5,7 @@ export type UploadSource = 'server' | 'direct';
 
 /** One stored object of a processed upload. */
 export interface StoredImage {
-  role: 'variant' | 'jpeg' | 'original';
+  role: 'variant' | 'avif' | 'jpeg' | 'original';
   size: number | null;
   key: string;
   contentType: string;

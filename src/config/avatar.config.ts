@@ -9,6 +9,10 @@ export const avatarConfig = registerAs('avatar', () => ({
     .map(Number)
     .sort((a, b) => b - a),
   keepOriginal: process.env.AVATAR_KEEP_ORIGINAL === 'true',
+  /** Output formats of the square variants: always WebP, optionally AVIF too. */
+  formats: (process.env.AVATAR_FORMATS ?? 'webp').split(',').map((format) => format.trim()) as Array<'webp' | 'avif'>,
+  /** How the square is chosen when the client sends no crop: sharp's attention or entropy strategy, or the centre. */
+  cropStrategy: (process.env.AVATAR_CROP ?? 'attention').replace('center', 'centre') as 'attention' | 'entropy' | 'centre',
   /** Shared by API and workers: the API writes uploads here, a worker on any host reads them. */
   stagingDir: resolve(process.env.STAGING_DIR ?? 'var/staging'),
   stagingRetentionHours: Number(process.env.STAGING_RETENTION_HOURS ?? 24),

@@ -94,6 +94,10 @@ class Env {
   @IsOptional() @Matches(/^\s*\d+\s*(,\s*\d+\s*)*$/, { message: 'AVATAR_SIZES must be a comma-separated list of pixel sizes' })
   AVATAR_SIZES?: string;
   @IsOptional() @IsBooleanString() AVATAR_KEEP_ORIGINAL?: string;
+  @IsOptional() @Matches(/^\s*webp\s*(,\s*avif\s*)?$/, { message: 'AVATAR_FORMATS must be webp or webp,avif' })
+  AVATAR_FORMATS?: string;
+  @IsOptional() @IsIn(['attention', 'entropy', 'centre', 'center'], { message: 'AVATAR_CROP must be attention, entropy or centre' })
+  AVATAR_CROP?: string;
 }
 
 const PICKLE_VARIABLES = ['TASK_SERIALIZER', 'RESULT_SERIALIZER', 'ACCEPT_CONTENT'];

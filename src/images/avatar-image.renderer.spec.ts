@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { gpsEntryCount } from '../../test/fixtures/exif-gps';
 import { DoneExpectation, FIXTURE_NAMES, FixtureSet, Rgb, generateFixtures } from '../../test/fixtures/generate-fixtures';
 import { avatarConfig } from '../config/avatar.config';
-import { AvatarImageRenderer, RenderedAvatar } from './avatar-image.renderer';
+import { AvatarImageRenderer, RenderedAvatar, SourceCrop } from './avatar-image.renderer';
 import { ImageRejectedError } from './image-rejected.error';
 import { ImagesModule } from './images.module';
 import * as thumbhash from 'thumbhash';
@@ -17,7 +17,7 @@ type AvatarConfig = ConfigType<typeof avatarConfig>;
 
 const SIZES = [512, 256, 128, 64];
 const config = (overrides: Partial<AvatarConfig> = {}) =>
-  ({ maxBytes: 1_000_000, maxPixels: 40_000_000, sizes: SIZES, keepOriginal: true, ...overrides }) as AvatarConfig;
+  ({ maxBytes: 1_000_000, maxPixels: 40_000_000, sizes: SIZES, keepOriginal: true, formats: ['webp'], cropStrategy: 'centre', ...overrides }) as AvatarConfig;
 
 let root: string;
 let fixtures: FixtureSet;
@@ -25,13 +25,13 @@ let fixtures: FixtureSet;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'avatar-renderer-'));
   fixtures = await generateFixtures(join(root, 'fixtures'), { maxBytes: 1_000_000 });
-});
+}, 60_000);
 
 afterAll(() => rm(root, { recursive: true, force: true }));
 
-async function render(path: string, overrides: Partial<AvatarConfig> = {}, onProgress?: (p: number) => void) {
+async function render(path: string, overrides: Partial<AvatarConfig> = {}, onProgress?: (p: number) => void, crop?: SourceCrop) {
   const outputDir = await mkdtemp(join(root, 'out-'));
-  const result = await new AvatarImageRenderer(config(overrides)).render(path, outputDir, onProgress);
+  const result = await new AvatarImageRenderer(config(overrides)).render(path, outputDir, onProgress, crop);
   return { result, outputDir };
 }
 
@@ -89,6 +89,65 @@ describe(AvatarImageRenderer.name, () => {
       expectNear(await pixelAt(image.path, 0.5, 0.2), [255, 0, 0]);
       expectNear(await pixelAt(image.path, 0.5, 0.8), [0, 0, 255]);
     }
+  });
+
+  describe('choosing the square', () => {
+    const RED: Rgb = [224, 48, 32];
+    const GREY: Rgb = [128, 128, 128];
+    let sideways: string;
+    let offCentre: string;
+
+    beforeAll(async () => {
+      // 200×100 stored, EXIF orientation 6: displayed 100×200, red on top and blue below.
+      const raw = Buffer.alloc(200 * 100 * 3);
+      for (let i = 0; i < 200 * 100; i++) raw.set((i % 200) < 100 ? [255, 0, 0] : [0, 0, 255], i * 3);
+      sideways = join(root, 'sideways.jpg');
+      await sharp(raw, { raw: { width: 200, height: 100, channels: 3 } }).jpeg().withMetadata({ orientation: 6 }).toFile(sideways);
+      offCentre = join(root, 'off-centre.png');
+      const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="100"><rect width="300" height="100" fill="#808080"/><circle cx="250" cy="50" r="35" fill="#e03020"/></svg>';
+      await sharp(Buffer.from(svg)).png().toFile(offCentre);
+    });
+
+    it("uses the client's crop, in pixels of the upright image", async () => {
+      const { result } = await render(sideways, { keepOriginal: false }, undefined, { x: 0, y: 100, width: 100, height: 100 });
+      expect(result.source).toMatchObject({ width: 100, height: 200 });
+      expectNear(await pixelAt(result.images[0].path, 0.5, 0.5), [0, 0, 255]);
+      expectNear(await pixelAt(result.images[0].path, 0.1, 0.1), [0, 0, 255]);
+    });
+
+    it('refuses a crop that does not fit the upright image, naming both', async () => {
+      await expectRejected(
+        render(sideways, {}, undefined, { x: 0, y: 150, width: 100, height: 100 }),
+        /^the crop 100×100 at \(0, 150\) does not fit the 100×200 image$/,
+      );
+    });
+
+    it('without a crop, AVATAR_CROP=attention finds the salient part where centre would not', async () => {
+      const attention = await render(offCentre, { keepOriginal: false, cropStrategy: 'attention' });
+      expectNear(await pixelAt(attention.result.images[0].path, 0.5, 0.5), RED);
+      const centre = await render(offCentre, { keepOriginal: false, cropStrategy: 'centre' });
+      expectNear(await pixelAt(centre.result.images[0].path, 0.5, 0.5), GREY);
+    });
+  });
+
+  describe('AVIF', () => {
+    it('accepts AVIF input and renders it like any other', async () => {
+      const avif = join(root, 'photo.avif');
+      await sharp(fixtures.photo.path).avif({ quality: 50, effort: 0 }).toFile(avif);
+      const { result } = await render(avif, { keepOriginal: false });
+      expect(result.source).toEqual({ format: 'avif', width: 1600, height: 1067 });
+      expect(result.images.map((image) => image.role)).toEqual([...SIZES.map(() => 'variant'), 'jpeg']);
+    }, 60_000);
+
+    it('adds AVIF variants of every size when AVATAR_FORMATS=webp,avif', async () => {
+      const { result } = await render(fixtures.photo.path, { keepOriginal: false, formats: ['webp', 'avif'] });
+      const avif = result.images.filter((image) => image.role === 'avif');
+      expect(avif.map((image) => [image.size, image.contentType, image.width, image.height])).toEqual(
+        SIZES.map((size) => [size, 'image/avif', size, size]),
+      );
+      const metadata = await sharp(avif[0].path).metadata();
+      expect([metadata.format, metadata.compression]).toEqual(['heif', 'av1']);
+    }, 60_000);
   });
 
   it('strips EXIF, GPS and every other metadata block from every output', async () => {
@@ -158,7 +217,7 @@ describe(AvatarImageRenderer.name, () => {
     const disguised = join(root, 'avatar.png');
     await copyFile(fixtures.svgWithScript.path, disguised);
 
-    await expectRejected(render(disguised), /^unsupported format: SVG \(upload a JPEG, PNG, WebP or GIF\)$/);
+    await expectRejected(render(disguised), /^unsupported format: SVG \(upload a JPEG, PNG, WebP, GIF or AVIF\)$/);
   });
 
   it('produces a ThumbHash placeholder of the crop', async () => {

@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import sharp, { OutputInfo, Sharp } from 'sharp';
 import { avatarConfig } from '../config/avatar.config';
 import { IMAGE_FORMATS, ImageType } from './image-formats';
+import { ImageRejectedError } from './image-rejected.error';
 import { inspectImage, openImage, withSourceErrors } from './image-source';
 import * as thumbhash from 'thumbhash';
 
 /** One file written into the output directory. */
 export interface RenderedImage {
-  role: 'variant' | 'jpeg' | 'original';
+  role: 'variant' | 'avif' | 'jpeg' | 'original';
   /** Edge of the square in pixels; `null` for the original. */
   size: number | null;
   format: ImageType;
@@ -34,35 +35,56 @@ export interface RenderedAvatar {
 
 type Progress = (percent: number) => void | Promise<void>;
 
+/** The part of the upload a client chose, in pixels of the upright image (after EXIF orientation). */
+export interface SourceCrop {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
 interface SharpOutput {
   data: Buffer;
   info: OutputInfo;
 }
 
 const JPEG = { mozjpeg: true, quality: 82 };
+const AVIF = { quality: 55 };
+const CROP_POSITIONS = { attention: sharp.strategy.attention, entropy: sharp.strategy.entropy, centre: 'centre' } as const;
 const PLACEHOLDER_EDGE = 100;
 
 @Injectable()
 export class AvatarImageRenderer {
   constructor(@Inject(avatarConfig.KEY) private readonly config: ConfigType<typeof avatarConfig>) {}
 
-  /** Turns a staged upload into square WebP variants, one JPEG, optionally a clean original, and a placeholder. */
-  async render(sourcePath: string, outputDir: string, onProgress?: Progress): Promise<RenderedAvatar> {
+  /**
+   * Turns a staged upload into square WebP (and optionally AVIF) variants, one JPEG, optionally a clean original, and a
+   * placeholder. The square is the client's `crop` when given, otherwise chosen by AVATAR_CROP.
+   */
+  async render(sourcePath: string, outputDir: string, onProgress?: Progress, crop?: SourceCrop): Promise<RenderedAvatar> {
     const { maxPixels, sizes, keepOriginal } = this.config;
     const source = await inspectImage(sourcePath, maxPixels);
+    if (crop) assertCropInside(crop, source);
     // Smaller sources are upscaled rather than skipped: clients can rely on every configured size existing.
-    const square = await withSourceErrors(maxPixels, () =>
-      openImage(sourcePath, maxPixels)
-        .resize(sizes[0], sizes[0], { fit: 'cover', position: 'centre' })
+    const square = await withSourceErrors(maxPixels, () => {
+      const upright = openImage(sourcePath, maxPixels);
+      const selected = crop ? upright.extract({ left: crop.x, top: crop.y, width: crop.width, height: crop.height }) : upright;
+      return selected
+        .resize(sizes[0], sizes[0], { fit: 'cover', position: crop ? 'centre' : CROP_POSITIONS[this.config.cropStrategy] })
         .raw()
-        .toBuffer({ resolveWithObject: true }),
-    );
+        .toBuffer({ resolveWithObject: true });
+    });
     await onProgress?.(10);
 
     const steps: Array<() => Promise<RenderedImage>> = [
       ...sizes.map((size) => () =>
         this.write(outputDir, `${size}.${IMAGE_FORMATS.webp.extension}`, 'variant', size, 'webp', fromPixels(square).resize(size, size).webp()),
       ),
+      ...(this.config.formats.includes('avif')
+        ? sizes.map((size) => () =>
+            this.write(outputDir, `${size}.${IMAGE_FORMATS.avif.extension}`, 'avif', size, 'avif', fromPixels(square).resize(size, size).avif(AVIF)),
+          )
+        : []),
       () => this.write(outputDir, `${sizes[0]}.${IMAGE_FORMATS.jpeg.extension}`, 'jpeg', sizes[0], 'jpeg', fromPixels(square).flatten({ background: '#ffffff' }).jpeg(JPEG)),
     ];
     if (keepOriginal) {
@@ -87,6 +109,8 @@ export class AvatarImageRenderer {
       png: () => pipeline.png(),
       webp: () => pipeline.webp({ quality: 90 }),
       gif: () => pipeline.gif(),
+      // Effort 2: at full resolution the default effort takes several seconds for a rarely served file.
+      avif: () => pipeline.avif({ quality: 70, effort: 2 }),
     }[format]();
     // Encoding to memory keeps decoder failures (rejections) apart from disk failures (retryable).
     const output = await withSourceErrors(maxPixels, () => encoded.toBuffer({ resolveWithObject: true }));
@@ -140,4 +164,13 @@ export class AvatarImageRenderer {
 
 function fromPixels({ data, info }: SharpOutput): Sharp {
   return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+}
+
+function assertCropInside(crop: SourceCrop, source: { width: number; height: number }): void {
+  const inside = crop.x + crop.width <= source.width && crop.y + crop.height <= source.height;
+  if (!inside) {
+    throw new ImageRejectedError(
+      `the crop ${crop.width}×${crop.height} at (${crop.x}, ${crop.y}) does not fit the ${source.width}×${source.height} image`,
+    );
+  }
 }

@@ -7,6 +7,7 @@ export const IMAGE_FORMATS = {
   png: { name: 'PNG', contentType: 'image/png', extension: 'png' },
   webp: { name: 'WebP', contentType: 'image/webp', extension: 'webp' },
   gif: { name: 'GIF', contentType: 'image/gif', extension: 'gif' },
+  avif: { name: 'AVIF', contentType: 'image/avif', extension: 'avif' },
 } as const satisfies Record<string, { name: string; contentType: string; extension: string }>;
 
 export type ImageType = keyof typeof IMAGE_FORMATS;

@@ -11,6 +11,9 @@ describe(sniffImageType.name, () => {
     ['gif', bytes('GIF87a', [1, 0, 1, 0])],
     ['gif', bytes('GIF89a', [1, 0, 1, 0])],
     ['webp', bytes('RIFF', [0x24, 0, 0, 0], 'WEBPVP8 ')],
+    ['avif', bytes([0, 0, 0, 0x1c], 'ftypavif', [0, 0, 0, 0], 'mif1miaf')],
+    ['avif', bytes([0, 0, 0, 0x18], 'ftypavis', [0, 0, 0, 0], 'avif')],
+    ['avif', bytes([0, 0, 0, 0x1c], 'ftypmif1', [0, 0, 0, 0], 'avifmiaf')],
   ])('recognises %s by its magic bytes', (type, header) => {
     expect(sniffImageType(header)).toBe(type);
   });
@@ -26,12 +29,14 @@ describe(sniffImageType.name, () => {
     ['SVG', bytes('<svg xmlns="http://www.w3.org/2000/svg"/>')],
     ['PDF', bytes('%PDF-1.4')],
     ['HEIC', bytes([0, 0, 0, 0x18], 'ftypheic')],
+    ['HEIC that also claims AVIF compatibility', bytes([0, 0, 0, 0x1c], 'ftypheic', [0, 0, 0, 0], 'mif1avif')],
+    ['an MP4 video', bytes([0, 0, 0, 0x18], 'ftypisom', [0, 0, 0, 0], 'mp41')],
   ])('returns null for %s', (_name, header) => {
     expect(sniffImageType(header)).toBeNull();
   });
 
   it('has a content type for every accepted type', () => {
-    expect(IMAGE_CONTENT_TYPES).toEqual({ jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif' });
+    expect(IMAGE_CONTENT_TYPES).toEqual({ jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', avif: 'image/avif' });
   });
 });
 
@@ -39,7 +44,6 @@ describe(sniffRefusedFormat.name, () => {
   it.each([
     ['HEIC', bytes([0, 0, 0, 0x18], 'ftypheic', [0, 0, 0, 0], 'mif1heic')],
     ['HEIF', bytes([0, 0, 0, 0x18], 'ftypmif1')],
-    ['AVIF', bytes([0, 0, 0, 0x1c], 'ftypavif')],
     ['TIFF', bytes('II*', [0])],
     ['TIFF', bytes('MM', [0], '*')],
     ['PDF', bytes('%PDF-1.7\n')],

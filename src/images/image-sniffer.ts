@@ -12,15 +12,30 @@ export function sniffImageType(header: Buffer): ImageType | null {
   const start = header.toString('latin1', 0, 6);
   if (start === 'GIF87a' || start === 'GIF89a') return 'gif';
   if (header.toString('latin1', 0, 4) === 'RIFF' && header.toString('latin1', 8, 12) === 'WEBP') return 'webp';
+  const brands = isoBrands(header);
+  // An HEVC-coded brand anywhere means HEIC, whatever else the file claims to be compatible with.
+  if (brands.some((brand) => AVIF_BRANDS.includes(brand)) && !brands.some((brand) => HEIF_BRANDS[brand] === 'HEIC')) return 'avif';
   return null;
+}
+
+const AVIF_BRANDS = ['avif', 'avis'];
+
+/** The major and compatible brands of an ISO-BMFF file's leading `ftyp` box (AVIF, HEIC, MP4…); none otherwise. */
+function isoBrands(header: Buffer): string[] {
+  if (header.length < 16 || header.toString('latin1', 4, 8) !== 'ftyp') return [];
+  const end = Math.min(header.readUInt32BE(0), header.length);
+  const brands = [header.toString('latin1', 8, 12)];
+  for (let offset = 16; offset + 4 <= end; offset += 4) brands.push(header.toString('latin1', offset, offset + 4));
+  return brands;
 }
 
 // A bare "BM" prefix would also match ordinary text, so require a known DIB header size too.
 const BMP_HEADER_SIZES = [12, 40, 52, 56, 64, 108, 124];
 
+// HEVC-coded brands; AVIF (AV1-coded, brands avif/avis) is accepted above.
 const HEIF_BRANDS: Record<string, string> = {
   heic: 'HEIC', heix: 'HEIC', heim: 'HEIC', heis: 'HEIC', hevc: 'HEIC', hevx: 'HEIC',
-  mif1: 'HEIF', msf1: 'HEIF', avif: 'AVIF', avis: 'AVIF',
+  mif1: 'HEIF', msf1: 'HEIF',
 };
 
 /**

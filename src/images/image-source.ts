@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import sharp, { Sharp, SharpOptions } from 'sharp';
+import sharp, { Metadata, Sharp, SharpOptions } from 'sharp';
 import { ImageRejectedError } from './image-rejected.error';
 import { ImageType, unsupportedFormatMessage } from './image-formats';
 import { SNIFF_BYTES, sniffImageType, sniffRefusedFormat } from './image-sniffer';
@@ -25,11 +25,16 @@ export async function inspectImage(path: string, maxPixels: number): Promise<Ins
   }
   // sharp refuses even to report dimensions beyond the pixel limit, so this also catches decompression bombs.
   const metadata = await withSourceErrors(maxPixels, () => sharp(path, sourceOptions(maxPixels)).metadata());
-  if (metadata.format !== type || !metadata.width || !metadata.height) {
+  if (!decodedAs(type, metadata) || !metadata.width || !metadata.height) {
     throw new ImageRejectedError('corrupt or truncated image');
   }
   if (metadata.width * metadata.height > maxPixels) throw tooLarge(maxPixels);
   return { type, width: metadata.autoOrient.width, height: metadata.autoOrient.height };
+}
+
+/** sharp reports AVIF as HEIF with AV1 compression; an HEVC payload behind an AVIF brand is no AVIF. */
+function decodedAs(type: ImageType, metadata: Metadata): boolean {
+  return type === 'avif' ? metadata.format === 'heif' && metadata.compression === 'av1' : metadata.format === type;
 }
 
 /** A pipeline over the upload's first frame, upright, 8-bit sRGB; sharp copies no metadata to outputs by default. */

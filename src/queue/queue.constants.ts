@@ -1,3 +1,5 @@
+import type { SourceCrop } from '../images/avatar-image.renderer';
+
 export const AVATAR_QUEUE = 'avatars';
 export const MAINTENANCE_QUEUE = 'maintenance';
 
@@ -9,6 +11,8 @@ export interface UploadAvatarJob {
   uploadId: string;
   /** The API request that accepted the upload, so the worker's log lines can name it. */
   requestId?: string;
+  /** The square the client chose, in pixels of the upright upload; checked by the worker against the real image. */
+  crop?: SourceCrop;
 }
 
 export interface DeleteObjectsJob {

@@ -30,6 +30,9 @@ export class ResultBackend implements OnApplicationShutdown {
   private readonly redis: Redis | Cluster;
   private readonly indexKey: string;
   private readonly writes = new Map<string, Promise<void>>();
+  /** Opened at the first `watch` (only API processes following a live status do): one per process, for every job. */
+  private subscriber?: Redis;
+  private readonly watchers = new Map<string, Set<() => void>>();
 
   constructor(@Inject(queueConfig.KEY) private readonly config: ConfigType<typeof queueConfig>) {
     this.redis = connectRedis(config.resultBackendTarget, { lazyConnect: true, connectionName: `${config.prefix}:results:${process.pid}` });
@@ -85,6 +88,7 @@ export class ResultBackend implements OnApplicationShutdown {
       .expire(key, this.config.resultExpiresSec)
       .zadd(this.indexKey, 'NX', Date.parse(next.createdAt), jobId)
       .zremrangebyscore(this.indexKey, '-inf', expiredBefore)
+      .publish(this.channelOf(jobId), next.state)
       .exec();
     await this.evictOverflow();
   }
@@ -97,6 +101,44 @@ export class ResultBackend implements OnApplicationShutdown {
     if (jobIds.length > 0) await this.redis.del(...jobIds.map((id) => this.recordKey(id)));
   }
 
+  /**
+   * Calls `listener` after every change of the job's record, made by any process (pub/sub on the result backend, so
+   * an API replica learns what a worker on another host did). Resolves once subscribed; call the result to stop.
+   * Messages can be lost while the connection is re-established: listeners re-read the state, and poll too.
+   */
+  async watch(jobId: string, listener: () => void): Promise<() => void> {
+    const channel = this.channelOf(jobId);
+    const subscriber = this.subscriberConnection();
+    let listeners = this.watchers.get(channel);
+    if (!listeners) {
+      listeners = new Set();
+      this.watchers.set(channel, listeners);
+      await subscriber.subscribe(channel);
+    }
+    listeners.add(listener);
+    const own = listeners;
+    return () => {
+      own.delete(listener);
+      if (own.size > 0 || this.watchers.get(channel) !== own) return;
+      this.watchers.delete(channel);
+      subscriber.unsubscribe(channel).catch(() => undefined);
+    };
+  }
+
+  private subscriberConnection(): Redis {
+    if (!this.subscriber) {
+      this.subscriber = new Redis(this.config.resultBackend, { connectionName: `${this.config.prefix}:events:${process.pid}` });
+      this.subscriber.on('message', (channel: string) => this.watchers.get(channel)?.forEach((listener) => listener()));
+      // Errors surface as failed subscribe calls; an unhandled 'error' event would crash the process.
+      this.subscriber.on('error', () => undefined);
+    }
+    return this.subscriber;
+  }
+
+  private channelOf(jobId: string): string {
+    return `${this.config.prefix}:result-events:${jobId}`;
+  }
+
   private recordKey(jobId: string): string {
     return `${this.config.prefix}:result:${jobId}`;
   }
@@ -105,5 +147,6 @@ export class ResultBackend implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled([...this.writes.values()]);
     await this.redis.quit().catch(() => this.redis.disconnect());
+    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
   }
 }

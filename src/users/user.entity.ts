@@ -3,6 +3,8 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateCol
 /** Storage keys of the current avatar; URLs are derived from them when read (private buckets sign per request). */
 export interface AvatarObjects {
   variants: Record<string, string>;
+  /** AVIF variants by size, when AVATAR_FORMATS includes avif. */
+  avif?: Record<string, string>;
   jpeg: string;
   original?: string;
   placeholder: string;
@@ -13,7 +15,7 @@ export interface AvatarObjects {
 /** Every stored object of an avatar (not the inline placeholder); none for no avatar. */
 export function keysOf(avatar: AvatarObjects | null): string[] {
   if (!avatar) return [];
-  return [...Object.values(avatar.variants), avatar.jpeg, ...(avatar.original ? [avatar.original] : [])];
+  return [...Object.values(avatar.variants), ...Object.values(avatar.avif ?? {}), avatar.jpeg, ...(avatar.original ? [avatar.original] : [])];
 }
 
 export type UserRole = 'user' | 'admin';

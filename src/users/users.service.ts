@@ -91,10 +91,30 @@ export class UsersService {
     return (result.affected ?? 0) > 0;
   }
 
+  /**
+   * Clears the avatar. The removal's time takes the place of the upload time, so that only uploads received after it
+   * can set an avatar again (see setAvatarIfNewer).
+   */
+  async clearAvatar(manager: EntityManager, userId: number): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .update(User)
+      .set({
+        avatarUrl: null,
+        avatar: null,
+        avatarUploadId: null,
+        avatarUploadedAt: () => 'CURRENT_TIMESTAMP(6)',
+        avatarUpdatedAt: () => 'CURRENT_TIMESTAMP(6)',
+      })
+      .where('id = :userId', { userId })
+      .execute();
+  }
+
   private publicView(user: User): PublicUserDto {
     const avatar = user.avatar;
     if (!avatar) return { id: user.id, username: user.username, avatarUrl: null, avatar: null };
-    const variants = Object.fromEntries(Object.entries(avatar.variants).map(([size, key]) => [size, this.storage.urlFor(key)]));
+    const urls = (keys: Record<string, string>) => Object.fromEntries(Object.entries(keys).map(([size, key]) => [size, this.storage.urlFor(key)]));
+    const variants = urls(avatar.variants);
     const largest = Object.keys(avatar.variants).sort((a, b) => Number(b) - Number(a))[0];
     return {
       id: user.id,
@@ -102,6 +122,7 @@ export class UsersService {
       avatarUrl: this.storage.urlFor(avatar.variants[largest]),
       avatar: {
         variants,
+        ...(avatar.avif ? { avif: urls(avatar.avif) } : {}),
         jpeg: this.storage.urlFor(avatar.jpeg),
         ...(avatar.original ? { original: this.storage.urlFor(avatar.original) } : {}),
         placeholder: avatar.placeholder,

@@ -6,6 +6,11 @@ export function sniffMime(data: Buffer): string {
   if (startsWith(data, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
   if (data.subarray(0, 6).toString('latin1') === 'GIF87a' || data.subarray(0, 6).toString('latin1') === 'GIF89a') return 'image/gif';
   if (data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
+  if (data.subarray(4, 8).toString('latin1') === 'ftyp') {
+    const brand = data.subarray(8, 12).toString('latin1');
+    if (brand === 'avif' || brand === 'avis') return 'image/avif';
+    if (['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx'].includes(brand)) return 'image/heic';
+  }
   if (startsWith(data, [0x42, 0x4d]) && data.length > 14) return 'image/bmp';
   if (data.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
   if (startsWith(data, [0x50, 0x4b, 0x03, 0x04])) return 'application/zip';

@@ -61,7 +61,7 @@ describe(AvatarUploadsService.name, () => {
         { provide: queueConfig.KEY, useValue: { taskSerializer: 'json', resultSerializer: 'json', acceptContent: ['json'] } },
         { provide: getRepositoryToken(AvatarUpload), useValue: uploads },
         { provide: getQueueToken(AVATAR_QUEUE), useValue: queue },
-        { provide: ResultBackend, useValue: { record: async () => undefined } },
+        { provide: ResultBackend, useValue: { record: async () => undefined, get: async () => null } },
         { provide: StorageDriver, useValue: { urlFor: (key: string) => `https://cdn.example.com/${key}` } },
       ],
     }).compile();
@@ -99,7 +99,7 @@ describe(AvatarUploadsService.name, () => {
     const file = staged(Buffer.from('<svg onload="alert(1)"/>'), null, 'SVG');
     await expect(service.acceptServerUpload(7, file)).rejects.toMatchObject({
       status: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-      message: 'unsupported format: SVG; upload a JPEG, PNG, WebP or GIF image',
+      message: 'unsupported format: SVG; upload a JPEG, PNG, WebP, GIF or AVIF image',
     });
     expect(existsSync(file.path)).toBe(false);
     expect(queue.added).toEqual([]);

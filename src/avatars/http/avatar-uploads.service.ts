@@ -18,6 +18,7 @@ import { AVATAR_QUEUE, UPLOAD_AVATAR_JOB, UploadAvatarJob, uploadJobId } from '.
 import { ResultBackend } from '../../queue/result-backend';
 import { StorageDriver } from '../../storage/storage-driver';
 import { AvatarUpload } from '../avatar-upload.entity';
+import { CropDto, parseCropField } from './dto/crop.dto';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto';
 import { UploadStatusDto } from './dto/upload-status.dto';
 import { StagedFile } from './staging-storage';
@@ -37,8 +38,15 @@ export class AvatarUploadsService {
     private readonly results: ResultBackend,
   ) {}
 
-  async acceptServerUpload(userId: number, file: StagedFile | undefined): Promise<UploadAcceptedDto> {
+  async acceptServerUpload(userId: number, file: StagedFile | undefined, cropField?: unknown): Promise<UploadAcceptedDto> {
     if (!file) throw new BadRequestException(`send the image as multipart/form-data in the field "avatar"`);
+    let crop: CropDto | undefined;
+    try {
+      crop = parseCropField(cropField);
+    } catch (error) {
+      await rm(file.path, { force: true });
+      throw error;
+    }
     if (file.size === 0) {
       await rm(file.path, { force: true });
       throw new BadRequestException('the uploaded file is empty');
@@ -55,16 +63,16 @@ export class AvatarUploadsService {
       size: file.size,
       contentType: IMAGE_CONTENT_TYPES[file.detectedType],
       stagedPath: file.path,
-    });
+    }, crop);
   }
 
   /** Records the upload before enqueuing it; if the queue cannot take it, nothing is left behind. */
-  async enqueue(upload: NewUpload): Promise<UploadAcceptedDto> {
+  async enqueue(upload: NewUpload, crop?: CropDto): Promise<UploadAcceptedDto> {
     const jobId = uploadJobId(upload.id);
     await this.uploads.insert({ ...upload, status: 'queued', jobId });
     try {
       await this.results.record(jobId, { name: UPLOAD_AVATAR_JOB, ownerId: upload.userId, state: 'waiting' });
-      const payload: UploadAvatarJob = { uploadId: upload.id, requestId: currentRequestId() };
+      const payload: UploadAvatarJob = { uploadId: upload.id, requestId: currentRequestId(), ...(crop ? { crop } : {}) };
       await this.queue.add(UPLOAD_AVATAR_JOB, this.codec.encodeTask(payload), { jobId });
     } catch (error) {
       this.logger.error(`could not enqueue upload ${upload.id}: ${(error as Error).message}`);
@@ -83,10 +91,19 @@ export class AvatarUploadsService {
       status: upload.status,
       jobId: upload.jobId,
       attempts: upload.attempts,
+      progress: await this.progressOf(upload),
       ...(upload.status === 'done' && upload.storageKey ? { avatarUrl: this.storage.urlFor(upload.storageKey) } : {}),
       ...(upload.error ? { error: upload.error } : {}),
       createdAt: upload.createdAt,
       ...(upload.finishedAt ? { finishedAt: upload.finishedAt } : {}),
     };
+  }
+
+  /** The row says queued or done; in between the worker's progress reports live in the result backend. */
+  private async progressOf(upload: AvatarUpload): Promise<number> {
+    if (upload.status === 'done') return 100;
+    if (upload.status === 'queued' || !upload.jobId) return 0;
+    const record = await this.results.get(upload.jobId).catch(() => null);
+    return record?.progress ?? 0;
   }
 }

@@ -6,12 +6,15 @@ import { usesStorageDriver } from '../../config/storage.config';
 import { QueueModule } from '../../queue/queue.module';
 import { StorageModule } from '../../storage/storage.module';
 import { AvatarsModule } from '../avatars.module';
+import { UsersModule } from '../../users/users.module';
+import { AvatarRemovalService } from './avatar-removal.service';
 import { AvatarUploadsService } from './avatar-uploads.service';
 import { AvatarsController } from './avatars.controller';
 import { DirectUploadsService } from './direct-uploads.service';
 import { JobsController } from './jobs.controller';
 import { QiniuCallbackController } from './qiniu-callback.controller';
 import { StagingStorage } from './staging-storage';
+import { UploadEventsService } from './upload-events.service';
 
 /** The API's upload services, in a module of their own so that the conditional callback module can share them. */
 @Module({
@@ -30,6 +33,7 @@ class QiniuCallbackModule {}
   imports: [
     AvatarUploadServicesModule,
     QueueModule,
+    UsersModule,
     MulterModule.registerAsync({
       inject: [avatarConfig.KEY],
       useFactory: (config: ConfigType<typeof avatarConfig>) => ({
@@ -40,5 +44,6 @@ class QiniuCallbackModule {}
     ConditionalModule.registerWhen(QiniuCallbackModule, usesStorageDriver('qiniu'), { debug: false }),
   ],
   controllers: [AvatarsController, JobsController],
+  providers: [AvatarRemovalService, UploadEventsService],
 })
 export class AvatarsHttpModule {}

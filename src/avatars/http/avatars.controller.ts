@@ -1,14 +1,31 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  MessageEvent,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Sse,
+  UploadedFile,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Observable } from 'rxjs';
 import { CurrentUserId } from '../../auth/current-user-id.decorator';
 import { JwtGuard } from '../../auth/jwt.guard';
+import { AvatarRemovalService } from './avatar-removal.service';
 import { AvatarUploadsService } from './avatar-uploads.service';
 import { DirectUploadsService } from './direct-uploads.service';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto';
 import { ConfirmUploadDto, UploadTokenDto, UploadTokenRequestDto } from './dto/upload-token.dto';
-import { UploadStatusDto } from './dto/upload-status.dto';
+import { UploadEventDto, UploadStatusDto } from './dto/upload-status.dto';
 import { StagedFile } from './staging-storage';
+import { UploadEventsService } from './upload-events.service';
 
 @ApiTags('avatars')
 @ApiBearerAuth()
@@ -18,10 +35,12 @@ export class AvatarsController {
   constructor(
     private readonly uploads: AvatarUploadsService,
     private readonly directUploads: DirectUploadsService,
+    private readonly removal: AvatarRemovalService,
+    private readonly uploadEvents: UploadEventsService,
   ) {}
 
   /**
-   * Uploads a new avatar (JPEG, PNG, WebP or GIF, judged by content). Answers at once with 202; a worker stores it.
+   * Uploads a new avatar (JPEG, PNG, WebP, GIF or AVIF, judged by content). Answers at once with 202; a worker stores it.
    * 400 without a file in the `avatar` field, 413 over AVATAR_MAX_BYTES, 415 when the content is not an accepted image.
    */
   @Post()
@@ -31,12 +50,22 @@ export class AvatarsController {
     schema: {
       type: 'object',
       required: ['avatar'],
-      properties: { avatar: { type: 'string', format: 'binary', description: 'The image file' } },
+      properties: {
+        avatar: { type: 'string', format: 'binary', description: 'The image file' },
+        crop: {
+          type: 'string',
+          description: 'Optional: the square to use, as JSON in pixels of the image as displayed, e.g. {"x":0,"y":0,"width":640,"height":640}',
+        },
+      },
     },
   })
   @UseInterceptors(FileInterceptor('avatar'))
-  upload(@CurrentUserId() userId: number, @UploadedFile() file?: StagedFile): Promise<UploadAcceptedDto> {
-    return this.uploads.acceptServerUpload(userId, file);
+  upload(
+    @CurrentUserId() userId: number,
+    @UploadedFile() file?: StagedFile,
+    @Body('crop') crop?: string,
+  ): Promise<UploadAcceptedDto> {
+    return this.uploads.acceptServerUpload(userId, file, crop);
   }
 
   /**
@@ -55,7 +84,32 @@ export class AvatarsController {
   @Post('confirm')
   @HttpCode(202)
   confirm(@CurrentUserId() userId: number, @Body() body: ConfirmUploadDto): Promise<UploadAcceptedDto> {
-    return this.directUploads.confirm(userId, body.key);
+    return this.directUploads.confirm(userId, body.key, body.crop);
+  }
+
+  /**
+   * Removes the caller's avatar at once (204, also when there is none). Its objects are deleted after
+   * AVATAR_DELETE_GRACE_SEC, like a replaced avatar's; an upload received before the removal no longer sets it.
+   */
+  @Delete()
+  @HttpCode(204)
+  async remove(@CurrentUserId() userId: number): Promise<void> {
+    await this.removal.remove(userId);
+  }
+
+  /**
+   * The upload's live status as Server-Sent Events (`event: status`, data like the status's): one event when the
+   * stream opens, one whenever status or progress moves; the stream ends after `done` or `failed`. Send the bearer
+   * token in the Authorization header (read the stream with fetch: EventSource cannot send headers).
+   */
+  @Sse('uploads/:uploadId/events')
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'text/event-stream of `status` events', type: UploadEventDto })
+  events(
+    @CurrentUserId() userId: number,
+    @Param('uploadId', new ParseUUIDPipe()) uploadId: string,
+  ): Promise<Observable<MessageEvent>> {
+    return this.uploadEvents.follow(userId, uploadId);
   }
 
   /** The outcome of one of the caller's uploads. */

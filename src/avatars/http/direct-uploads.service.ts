@@ -17,6 +17,7 @@ import { ACCEPTED_CONTENT_TYPES, describeRefusal } from '../../images/image-form
 import { StorageDriver } from '../../storage/storage-driver';
 import { DirectUploadTicketRecord } from '../direct-upload-ticket.entity';
 import { AvatarUploadsService } from './avatar-uploads.service';
+import { CropDto } from './dto/crop.dto';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto';
 import { UploadTokenDto, UploadTokenRequestDto } from './dto/upload-token.dto';
 
@@ -50,7 +51,7 @@ export class DirectUploadsService {
     return { ...ticket, key, maxBytes: this.config.maxBytes, allowedTypes: [...ACCEPTED_CONTENT_TYPES] };
   }
 
-  async confirm(userId: number, key: string): Promise<UploadAcceptedDto> {
+  async confirm(userId: number, key: string, crop?: CropDto): Promise<UploadAcceptedDto> {
     const ticket = await this.tickets.findOneBy({ key });
     if (!ticket) throw new NotFoundException(`no upload token was issued for key ${key}`);
     if (ticket.userId !== userId) throw new ForbiddenException('this key was issued to another user');
@@ -79,7 +80,7 @@ export class DirectUploadsService {
         directKey: key,
         size: object.size,
         contentType: object.contentType,
-      });
+      }, crop);
     } catch (error) {
       await this.tickets.update({ key }, { uploadId: null });
       throw error;

@@ -7,7 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataSource, Not, Repository } from 'typeorm';
 import { avatarConfig } from '../../config/avatar.config';
-import { AvatarImageRenderer, RenderedAvatar, RenderedImage } from '../../images/avatar-image.renderer';
+import { AvatarImageRenderer, RenderedAvatar, RenderedImage, SourceCrop } from '../../images/avatar-image.renderer';
 import { JobCodec } from '../../queue/job-codec';
 import { DELETE_OBJECTS_JOB, DeleteObjectsJob, MAINTENANCE_QUEUE } from '../../queue/queue.constants';
 import { StorageDriver } from '../../storage/storage-driver';
@@ -48,8 +48,11 @@ export class AvatarProcessingService {
     private readonly codec: JobCodec,
   ) {}
 
-  /** `retriedByHand`: an operator retried the failed job (the queue dashboard), which gives a failed upload one more attempt. */
-  async process(uploadId: string, progress: Progress, retriedByHand = false): Promise<UploadOutcome> {
+  /**
+   * `retriedByHand`: an operator retried the failed job (the queue dashboard), which gives a failed upload one more attempt.
+   * `crop`: the square the client chose, if any.
+   */
+  async process(uploadId: string, progress: Progress, retriedByHand = false, crop?: SourceCrop): Promise<UploadOutcome> {
     const upload = await this.uploads.findOneByOrFail({ id: uploadId });
     if (upload.status === 'done') return this.outcomeOf(upload, true); // a duplicate delivery: the work is done
     if (upload.status === 'failed' && !retriedByHand) throw new UploadAlreadyFailedError(upload.error ?? 'the upload failed');
@@ -64,7 +67,7 @@ export class AvatarProcessingService {
     const stored: StoredImage[] = [];
     try {
       const source = await this.fetchSource(upload, workDir);
-      const rendered = await this.renderer.render(source, workDir, (p) => progress(Math.round(p * 0.6)));
+      const rendered = await this.renderer.render(source, workDir, (p) => progress(Math.round(p * 0.6)), crop);
       await this.storeAll(upload.userId, rendered.images, stored, (p) => progress(60 + Math.round(p * 0.3)));
       const applied = await this.commit(upload, rendered, stored);
       await progress(100);
@@ -177,8 +180,11 @@ export class AvatarProcessingService {
 
 function avatarObjectsOf(rendered: RenderedAvatar, images: StoredImage[]): AvatarObjects {
   const original = images.find((image) => image.role === 'original');
+  const bySize = (role: StoredImage['role']) => Object.fromEntries(images.filter((i) => i.role === role).map((i) => [String(i.size), i.key]));
+  const avif = bySize('avif');
   return {
-    variants: Object.fromEntries(images.filter((i) => i.role === 'variant').map((i) => [String(i.size), i.key])),
+    variants: bySize('variant'),
+    ...(Object.keys(avif).length > 0 ? { avif } : {}),
     jpeg: images.find((image) => image.role === 'jpeg')!.key,
     ...(original ? { original: original.key } : {}),
     placeholder: rendered.placeholder,

@@ -56,7 +56,8 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
   async handle(job: Job<EncodedPayload>): Promise<EncodedPayload> {
     let uploadId = uploadIdOfJob(job.id);
     try {
-      uploadId = this.codec.decodeTask<UploadAvatarJob>(job).uploadId;
+      const task = this.codec.decodeTask<UploadAvatarJob>(job);
+      uploadId = task.uploadId;
       this.logger.debug(`upload job ${job.id} attempt ${job.attemptsMade + 1} started`);
       const outcome = await this.processing.process(
         uploadId,
@@ -65,6 +66,7 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
           await this.report(job, { progress: percent });
         },
         isRetriedByHand(job),
+        task.crop,
       );
       this.logger.log(`upload ${uploadId} done${outcome.applied ? '' : ' (a newer upload had already set the avatar)'}`);
       return this.codec.encodeResult(outcome);

@@ -1,6 +1,8 @@
 export class AvatarDto {
   /** WebP variants by edge length in pixels, e.g. `{"512": url, "256": url}`. */
   variants: Record<string, string>;
+  /** AVIF variants by edge length, when AVATAR_FORMATS=webp,avif. */
+  avif?: Record<string, string>;
   /** The largest size as JPEG, for clients without WebP. */
   jpeg: string;
   /** The original upload (metadata stripped), when AVATAR_KEEP_ORIGINAL=true. */

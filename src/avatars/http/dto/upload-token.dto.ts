@@ -1,5 +1,7 @@
-import { IsIn, IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Min, ValidateNested } from 'class-validator';
 import { ACCEPTED_CONTENT_TYPES } from '../../../images/image-formats';
+import { CropDto } from './crop.dto';
 
 export class UploadTokenRequestDto {
   /** The type the client intends to upload; refused early when it is not an accepted image type. */
@@ -26,6 +28,12 @@ export class UploadTokenDto {
 }
 
 export class ConfirmUploadDto {
+  /** The square to use, in pixels of the uploaded image as displayed; without it AVATAR_CROP chooses. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CropDto)
+  crop?: CropDto;
+
   /** The key from the upload token. */
   @IsString()
   @Matches(/^incoming\/\d+\/[0-9a-f-]{36}$/, { message: 'key must be a key issued by POST /users/me/avatar/upload-token' })
