@@ -31,7 +31,7 @@ export class ResultBackend implements OnApplicationShutdown {
   private readonly indexKey: string;
   private readonly writes = new Map<string, Promise<void>>();
   /** Opened at the first `watch` (only API processes following a live status do): one per process, for every job. */
-  private subscriber?: Redis;
+  private subscriber?: Redis | Cluster;
   private readonly watchers = new Map<string, Set<() => void>>();
 
   constructor(@Inject(queueConfig.KEY) private readonly config: ConfigType<typeof queueConfig>) {
@@ -125,9 +125,9 @@ export class ResultBackend implements OnApplicationShutdown {
     };
   }
 
-  private subscriberConnection(): Redis {
+  private subscriberConnection(): Redis | Cluster {
     if (!this.subscriber) {
-      this.subscriber = new Redis(this.config.resultBackend, { connectionName: `${this.config.prefix}:events:${process.pid}` });
+      this.subscriber = connectRedis(this.config.resultBackendTarget, { connectionName: `${this.config.prefix}:events:${process.pid}` });
       this.subscriber.on('message', (channel: string) => this.watchers.get(channel)?.forEach((listener) => listener()));
       // Errors surface as failed subscribe calls; an unhandled 'error' event would crash the process.
       this.subscriber.on('error', () => undefined);
