@@ -1,12 +1,24 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AvatarsModule } from '../avatars/avatars.module';
 import { AppConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
+import { QueueModule } from '../queue/queue.module';
+import { StorageModule } from '../storage/storage.module';
+import { User } from '../users/user.entity';
 import { UsersModule } from '../users/users.module';
 import { MakeAdminCommand } from './make-admin.command';
+import { StorageOrphansCommand } from './storage-orphans.command';
+import { StorageOrphans } from './storage-orphans.service';
+import { UserPurge } from './user-purge.service';
+import { UsersPurgeCommand } from './users-purge.command';
 
-/** The admin CLI (`src/cli.ts`): the same configuration, database, queues and storage as the API and workers. */
+/**
+ * The admin CLI (`src/cli.ts`): the same configuration, database, queues and storage as the API and workers. It
+ * registers no queue processor, so it never consumes jobs.
+ */
 @Module({
-  imports: [AppConfigModule, DatabaseModule, UsersModule],
-  providers: [MakeAdminCommand],
+  imports: [AppConfigModule, DatabaseModule, QueueModule, StorageModule, AvatarsModule, UsersModule, TypeOrmModule.forFeature([User])],
+  providers: [MakeAdminCommand, UsersPurgeCommand, UserPurge, StorageOrphansCommand, StorageOrphans],
 })
 export class CliModule {}

@@ -8,6 +8,14 @@ export interface StoredObject {
   hash: string;
 }
 
+/** An object found by `StorageDriver.list`. */
+export interface ListedObject {
+  key: string;
+  size: number;
+  /** When the object was stored (a local file's modification time). */
+  storedAt: Date;
+}
+
 /** Rules a client direct upload must obey; the store (or our own endpoint for `local`) enforces them. */
 export interface DirectUploadPolicy {
   key: string;
@@ -47,4 +55,6 @@ export abstract class StorageDriver {
   /** Tells CDNs in front of the store to forget these objects (no-op where there is no CDN). */
   abstract purgeFromCdn(keys: string[]): Promise<void>;
   abstract issueDirectUpload(policy: DirectUploadPolicy): DirectUploadTicket;
+  /** Every object whose key starts with `prefix`, read page by page (for sweeps over the whole store). */
+  abstract list(prefix: string): AsyncIterable<ListedObject>;
 }

@@ -56,6 +56,29 @@ describe(LocalStorageDriver.name, () => {
     },
   );
 
+  it('lists the objects under a prefix, whether it ends at a folder or inside a name', async () => {
+    for (const key of ['avatars/1/a.png', 'avatars/1/b.png', 'avatars/12/c.png', 'avatars/2/d.png', 'incoming/1/e.png']) {
+      await driver.put(key, source, 'image/png');
+    }
+    const keys = async (prefix: string) => {
+      const found: string[] = [];
+      for await (const object of driver.list(prefix)) found.push(object.key);
+      return found;
+    };
+    expect(await keys('avatars/1/')).toEqual(['avatars/1/a.png', 'avatars/1/b.png']);
+    expect(await keys('avatars/1')).toEqual(['avatars/1/a.png', 'avatars/1/b.png', 'avatars/12/c.png']);
+    expect(await keys('incoming/')).toEqual(['incoming/1/e.png']);
+    expect(await keys('')).toHaveLength(5);
+    expect(await keys('nothing/here/')).toEqual([]);
+    const [first] = await (async () => {
+      const all = [];
+      for await (const object of driver.list('avatars/2/')) all.push(object);
+      return all;
+    })();
+    expect(first).toMatchObject({ key: 'avatars/2/d.png', size: readFileSync(source).length });
+    expect(Math.abs(first.storedAt.getTime() - Date.now())).toBeLessThan(60_000);
+  });
+
   it('builds public URLs with each key segment encoded', () => {
     expect(driver.urlFor('avatars/1/a b.png')).toBe('https://avatars.example.com/static/avatars/1/a%20b.png');
   });

@@ -1,12 +1,12 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
+import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { IMAGE_CONTENT_TYPES } from '../../images/image-formats';
 import { SNIFF_BYTES, sniffImageType } from '../../images/image-sniffer';
 import { LocalStorageOptions } from '../../config/storage.config';
-import { DirectUploadPolicy, DirectUploadTicket, StorageDriver, StoredObject } from '../storage-driver';
+import { DirectUploadPolicy, DirectUploadTicket, ListedObject, StorageDriver, StoredObject } from '../storage-driver';
 import { StorageNotFoundError, StorageRejectedError } from '../storage.errors';
 
 const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
@@ -124,6 +124,28 @@ export class LocalStorageDriver extends StorageDriver {
   }
 
   /** Absolute path of a key; refuses keys that could escape the root. */
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    // Only the folder that holds every key with this prefix is walked: `avatars/4` starts from `avatars/`.
+    yield* this.walk(prefix.slice(0, prefix.lastIndexOf('/') + 1), prefix);
+  }
+
+  private async *walk(folder: string, prefix: string): AsyncIterable<ListedObject> {
+    const path = folder === '' ? this.options.root : this.pathOf(folder.slice(0, -1));
+    const entries = await readdir(path, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];
+      throw error;
+    });
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const key = folder + entry.name;
+      if (entry.isDirectory() && (prefix.startsWith(`${key}/`) || key.startsWith(prefix))) {
+        yield* this.walk(`${key}/`, prefix);
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        const info = await stat(join(path, entry.name)).catch(() => null); // deleted meanwhile: not listed
+        if (info) yield { key, size: info.size, storedAt: info.mtime };
+      }
+    }
+  }
+
   pathOf(key: string): string {
     if (!SAFE_KEY.test(key) || key.split('/').some((segment) => segment === '..' || segment === '.')) {
       throw new StorageRejectedError(`invalid object key`, 400);

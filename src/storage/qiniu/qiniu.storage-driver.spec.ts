@@ -34,6 +34,26 @@ describe(QiniuStorageDriver.name, () => {
   const fixture = (name: string, content: Buffer) => writeFixture(dir, name, content);
   const upRequests = () => emulator.requests.filter((r) => r.service === 'up');
 
+  describe('list', () => {
+    it('lists the objects under a prefix with their size and upload time, and nothing else', async () => {
+      const before = Date.now();
+      for (const key of ['avatars/1/a.png', 'avatars/1/b.png', 'avatars/12/c.png', 'incoming/1/d.png']) {
+        await driver.put(key, await fixture('listed.png', pngBytes(1_000)), 'image/png');
+      }
+      const listed = [];
+      for await (const object of driver.list('avatars/1/')) listed.push(object);
+      expect(listed.map((o) => [o.key, o.size])).toEqual([
+        ['avatars/1/a.png', 1_000],
+        ['avatars/1/b.png', 1_000],
+      ]);
+      expect(listed[0].storedAt.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+      expect(listed[0].storedAt.getTime()).toBeLessThanOrEqual(Date.now() + 1_000);
+      const all = [];
+      for await (const object of driver.list('')) all.push(object.key);
+      expect(all).toHaveLength(4);
+    });
+  });
+
   describe('put', () => {
     it('form-uploads a small file and reports what the store holds', async () => {
       const bytes = pngBytes(20_000);

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import * as qiniu from 'qiniu';
 import type { QiniuStorageOptions } from '../../config/storage.config';
 import { ACCEPTED_CONTENT_TYPES } from '../../images/image-formats';
-import { DirectUploadPolicy, DirectUploadTicket, StorageDriver, StoredObject } from '../storage-driver';
+import { DirectUploadPolicy, DirectUploadTicket, ListedObject, StorageDriver, StoredObject } from '../storage-driver';
 import { StorageNotFoundError, StorageRejectedError, StorageUnavailableError } from '../storage.errors';
 import { qiniuEtagOfFile } from './qiniu-etag';
 import { qiniuFailure, reqIdOf, transportFailure } from './qiniu-response';
@@ -16,6 +16,7 @@ const SERVER_TOKEN_TTL_SEC = 600;
 // 4 MiB parts keep the stored hash the standard etag (other part sizes give the 0x9e variant).
 const PART_SIZE = 4 * 1024 * 1024;
 const BATCH_LIMIT = 1000;
+const LIST_PAGE = 1000;
 const REFRESH_LIMIT = 60;
 const DOWNLOAD_TIMEOUT_MS = 120_000;
 const CDN_TIMEOUT_MS = 30_000;
@@ -193,6 +194,20 @@ export class QiniuStorageDriver extends StorageDriver {
 
   private uploadToken(policy: qiniu.rs.PutPolicyOptions): string {
     return new qiniu.rs.PutPolicy(policy).uploadToken(this.mac);
+  }
+
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    let marker = '';
+    do {
+      const { data, resp } = await this.call('list', () =>
+        this.bucketManager.listPrefix(this.options.bucket, { prefix, marker, limit: LIST_PAGE }),
+      );
+      if (resp.statusCode !== 200) throw qiniuFailure('list', resp.statusCode ?? 0, data, reqIdOf(resp.headers));
+      const page = data as { items?: { key: string; fsize: number; putTime: number }[]; marker?: string };
+      // putTime counts 100-nanosecond units since the epoch.
+      for (const item of page.items ?? []) yield { key: item.key, size: item.fsize, storedAt: new Date(item.putTime / 10_000) };
+      marker = page.marker ?? '';
+    } while (marker);
   }
 
   private async confirmExisting(key: string, localHash: string): Promise<StoredObject> {
