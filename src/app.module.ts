@@ -8,6 +8,7 @@ import { usesStorageDriver } from './config/storage.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { ApiLoggingModule } from './logging/logging.module';
+import { MetricsHttpModule } from './metrics/metrics-http.module';
 import { QueueModule } from './queue/queue.module';
 import { LocalStorageHttpModule } from './storage/local/local-storage-http.module';
 import { StorageModule } from './storage/storage.module';
@@ -30,6 +31,7 @@ import { UsersHttpModule } from './users/http/users-http.module';
     ConditionalModule.registerWhen(LocalStorageHttpModule, usesStorageDriver('local'), { debug: false }),
     HealthModule,
     AdminModule,
+    MetricsHttpModule,
   ],
 })
 export class AppModule {}

@@ -59,7 +59,7 @@ describe('structured logs (LOG_FORMAT=json)', () => {
   });
 
   it('makes up a request id when the client sends none or an unusable one', async () => {
-    for (const header of [{}, { 'x-request-id': 'two words' }]) {
+    for (const header of [{}, { 'x-request-id': 'two words' }] as Array<Record<string, string>>) {
       const reply = await client.request('GET', '/users/me', undefined, header);
       expect(reply.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     }

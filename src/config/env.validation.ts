@@ -83,6 +83,10 @@ class Env {
   @IsOptional() @IsIn(LOG_LEVELS.map((l) => l.toUpperCase()).concat(LOG_LEVELS)) WORKER_LOG_LEVEL?: string;
   @IsOptional() @IsIn(LOG_LEVELS.map((l) => l.toUpperCase()).concat(LOG_LEVELS)) LOG_LEVEL?: string;
   @IsOptional() @IsIn(['json', 'pretty']) LOG_FORMAT?: string;
+  @ValidateIf((env: Env) => !!env.METRICS_TOKEN) @IsString() @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
+  METRICS_TOKEN?: string;
+  @IsOptional() @IsString() @MinLength(1) WORKER_HTTP_HOST?: string;
+  @IsOptional() @IsInt() @Min(0) @Max(65535) WORKER_HTTP_PORT?: number;
   @IsOptional() @Matches(/^(\d+(\.\d+)?\/[smh])?$/, { message: 'TASK_DEFAULT_RATE_LIMIT must look like 100/s, 600/m or 3600/h' })
   TASK_DEFAULT_RATE_LIMIT?: string;
   @IsOptional() @IsInt() @Min(0) @Max(50) TASK_MAX_RETRIES?: number;

@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp, { OutputInfo, Sharp } from 'sharp';
 import { avatarConfig } from '../config/avatar.config';
+import { Metrics } from '../metrics/metrics';
 import { IMAGE_FORMATS, ImageType } from './image-formats';
 import { ImageRejectedError } from './image-rejected.error';
 import { inspectImage, openImage, withSourceErrors } from './image-source';
@@ -55,7 +56,11 @@ const PLACEHOLDER_EDGE = 100;
 
 @Injectable()
 export class AvatarImageRenderer {
-  constructor(@Inject(avatarConfig.KEY) private readonly config: ConfigType<typeof avatarConfig>) {}
+  constructor(
+    @Inject(avatarConfig.KEY) private readonly config: ConfigType<typeof avatarConfig>,
+    // Absent where the renderer is used on its own (unit specs, the bench).
+    @Optional() private readonly metrics?: Metrics,
+  ) {}
 
   /**
    * Turns a staged upload into square WebP (and optionally AVIF) variants, one JPEG, optionally a clean original, and a
@@ -63,6 +68,7 @@ export class AvatarImageRenderer {
    */
   async render(sourcePath: string, outputDir: string, onProgress?: Progress, crop?: SourceCrop): Promise<RenderedAvatar> {
     const { maxPixels, sizes, keepOriginal } = this.config;
+    const decoded = this.metrics?.stageTimer('decode');
     const source = await inspectImage(sourcePath, maxPixels);
     if (crop) assertCropInside(crop, source);
     // Smaller sources are upscaled rather than skipped: clients can rely on every configured size existing.
@@ -74,7 +80,9 @@ export class AvatarImageRenderer {
         .raw()
         .toBuffer({ resolveWithObject: true });
     });
+    decoded?.();
     await onProgress?.(10);
+    const encoded = this.metrics?.stageTimer('encode');
 
     const steps: Array<() => Promise<RenderedImage>> = [
       ...sizes.map((size) => () =>
@@ -96,6 +104,7 @@ export class AvatarImageRenderer {
       await onProgress?.(10 + Math.round((80 * images.length) / (steps.length + 1)));
     }
     const placeholder = await this.placeholder(square);
+    encoded?.();
     await onProgress?.(90);
     return { source: { format: source.type, width: source.width, height: source.height }, images, placeholder };
   }

@@ -39,6 +39,11 @@ export class ResultBackend implements OnApplicationShutdown {
     this.indexKey = `${config.prefix}:results`;
   }
 
+  /** For readiness checks: resolves when the result-backend Redis answers. */
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
   async get(jobId: string): Promise<JobRecord | null> {
     const stored = await this.redis.hgetall(this.recordKey(jobId));
     if (!stored.contentType || !stored.body) return null;

@@ -24,6 +24,13 @@ export class ServiceProcess {
     return this.child.pid!;
   }
 
+  /** A worker's listener for probes and metrics (WORKER_HTTP_PORT), as it logged it. */
+  get probeUrl(): string {
+    const url = /probes and metrics on (http:\/\/[\d.]+:\d+)/.exec(this.output)?.[1];
+    if (!url) throw new Error(`no probe listener in the output:\n${this.output}`);
+    return url;
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -149,7 +156,8 @@ export class Stack {
     const child = spawn(process.execPath, [join(DIST, `${entry}.js`)], {
       // Started in the stack's own folder, so a developer's .env in the checkout never reaches the processes under test.
       cwd: this.dir,
-      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...this.env, ...env },
+      // Workers' probe listeners take any free port (they log it: see ServiceProcess.probeUrl), so several can run.
+      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...(entry === 'worker' ? { WORKER_HTTP_PORT: '0' } : {}), ...this.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new ServiceProcess(child);

@@ -3,6 +3,7 @@ import { ConditionalModule, ConfigType } from '@nestjs/config';
 import { MulterModule } from '@nestjs/platform-express';
 import { avatarConfig } from '../../config/avatar.config';
 import { usesStorageDriver } from '../../config/storage.config';
+import { Metrics } from '../../metrics/metrics';
 import { QueueModule } from '../../queue/queue.module';
 import { StorageModule } from '../../storage/storage.module';
 import { AvatarsModule } from '../avatars.module';
@@ -35,9 +36,9 @@ class QiniuCallbackModule {}
     QueueModule,
     UsersModule,
     MulterModule.registerAsync({
-      inject: [avatarConfig.KEY],
-      useFactory: (config: ConfigType<typeof avatarConfig>) => ({
-        storage: new StagingStorage(config.stagingDir),
+      inject: [avatarConfig.KEY, Metrics],
+      useFactory: (config: ConfigType<typeof avatarConfig>, metrics: Metrics) => ({
+        storage: new StagingStorage(config.stagingDir, (bytes) => metrics.bytesReceived.inc(bytes)),
         limits: { fileSize: config.maxBytes, files: 1, fields: 10, parts: 11 },
       }),
     }),

@@ -23,7 +23,11 @@ export interface StagedFile extends Express.Multer.File {
  * so no upload is ever held whole in memory. Multer enforces the size limit and removes partial files.
  */
 export class StagingStorage implements StorageEngine {
-  constructor(private readonly directory: string) {
+  constructor(
+    private readonly directory: string,
+    /** Told the size of every chunk as it arrives (bytes-received metric). */
+    private readonly onBytes: (bytes: number) => void = () => undefined,
+  ) {
     mkdirSync(directory, { recursive: true });
   }
 
@@ -33,10 +37,12 @@ export class StagingStorage implements StorageEngine {
     const hash = createHash('sha256');
     let size = 0;
     let header = Buffer.alloc(0);
+    const onBytes = this.onBytes;
     const inspect = new Transform({
       transform(chunk: Buffer, _encoding, next) {
         hash.update(chunk);
         size += chunk.length;
+        onBytes(chunk.length);
         if (header.length < SNIFF_BYTES) header = Buffer.concat([header, chunk.subarray(0, SNIFF_BYTES - header.length)]);
         next(null, chunk);
       },

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DataSource, Not, Repository } from 'typeorm';
 import { avatarConfig } from '../../config/avatar.config';
 import { AvatarImageRenderer, RenderedAvatar, RenderedImage, SourceCrop } from '../../images/avatar-image.renderer';
+import { Metrics } from '../../metrics/metrics';
 import { JobCodec } from '../../queue/job-codec';
 import { DELETE_OBJECTS_JOB, DeleteObjectsJob, MAINTENANCE_QUEUE } from '../../queue/queue.constants';
 import { StorageDriver } from '../../storage/storage-driver';
@@ -46,6 +47,7 @@ export class AvatarProcessingService {
     private readonly renderer: AvatarImageRenderer,
     private readonly users: UsersService,
     private readonly codec: JobCodec,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -68,8 +70,12 @@ export class AvatarProcessingService {
     try {
       const source = await this.fetchSource(upload, workDir);
       const rendered = await this.renderer.render(source, workDir, (p) => progress(Math.round(p * 0.6)), crop);
+      const storing = this.metrics.stageTimer('store');
       await this.storeAll(upload.userId, rendered.images, stored, (p) => progress(60 + Math.round(p * 0.3)));
+      storing();
+      const committing = this.metrics.stageTimer('commit');
       const applied = await this.commit(upload, rendered, stored);
+      committing();
       await progress(100);
       await this.afterCommit(upload);
       return this.outcomeOf(await this.uploads.findOneByOrFail({ id: uploadId }), applied);
@@ -108,6 +114,7 @@ export class AvatarProcessingService {
     for (const image of rendered) {
       const key = `avatars/${userId}/${image.sha256}.${image.extension}`;
       await this.storeVerified(key, image.path, image.contentType);
+      this.metrics.bytesStored.inc(image.bytes);
       stored.push({ role: image.role, size: image.size, key, contentType: image.contentType, width: image.width, height: image.height, bytes: image.bytes });
       await progress(Math.round((100 * stored.length) / rendered.length));
     }

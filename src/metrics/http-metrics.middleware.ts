@@ -1,0 +1,48 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { routeOf } from '../logging/http-logging';
+import { Metrics } from './metrics';
+
+/** The routes that take an upload, and the source label they count under. */
+const UPLOAD_ROUTES: Record<string, 'server' | 'direct'> = {
+  'POST /users/me/avatar': 'server',
+  'POST /users/me/avatar/confirm': 'direct',
+};
+
+/** Refusal reasons as an operator reads them; the status code is the single source of truth. */
+const REFUSAL_REASONS: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+  503: 'unavailable',
+  507: 'insufficient_storage',
+};
+
+/**
+ * Times every API request by route pattern and status, and counts uploads accepted and refused. Counting here,
+ * from the final status, catches every refusal: multer's 413, a guard's 401, a service's 415 alike.
+ */
+@Injectable()
+export class HttpMetricsMiddleware implements NestMiddleware {
+  constructor(private readonly metrics: Metrics) {}
+
+  use(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const route = routeOf(req);
+      const status = res.statusCode;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.metrics.httpDuration.observe({ method: req.method, route, status }, seconds);
+      const source = UPLOAD_ROUTES[`${req.method} ${route}`];
+      if (!source) return;
+      if (status === 202) this.metrics.uploadsAccepted.inc({ source });
+      else this.metrics.uploadsRefused.inc({ source, reason: REFUSAL_REASONS[status] ?? `http_${status}` });
+    });
+    next();
+  }
+}
