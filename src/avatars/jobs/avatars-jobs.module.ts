@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ImagesModule } from '../../images/images.module';
+import { MetricsModule } from '../../metrics/metrics.module';
 import { QueueModule } from '../../queue/queue.module';
 import { StorageModule } from '../../storage/storage.module';
 import { UsersModule } from '../../users/users.module';
@@ -12,7 +13,7 @@ import { UploadAvatarProcessor } from './upload-avatar.processor';
 
 /** The worker side of avatars: the queue consumers and the image work behind them. WorkerModule only. */
 @Module({
-  imports: [AvatarsModule, QueueModule, StorageModule, UsersModule, ImagesModule],
+  imports: [AvatarsModule, QueueModule, StorageModule, UsersModule, ImagesModule, MetricsModule],
   providers: [UploadAvatarProcessor, MaintenanceProcessor, AvatarProcessingService, AvatarMaintenanceService, QueueDrain],
 })
 export class AvatarsJobsModule {}
