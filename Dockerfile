@@ -5,8 +5,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY web ./web
 COPY test ./test
-RUN npx nest build
+RUN npm run build
 
 # Runtime stage: production dependencies and dist/ only. The same image runs the API and the worker.
 FROM node:20.19-bookworm-slim AS runtime

@@ -13,6 +13,7 @@ import { QueueModule } from './queue/queue.module';
 import { LocalStorageHttpModule } from './storage/local/local-storage-http.module';
 import { StorageModule } from './storage/storage.module';
 import { UsersHttpModule } from './users/http/users-http.module';
+import { WebModule } from './web/web.module';
 
 /**
  * The HTTP API: controllers, guards and multer live here only. It enqueues jobs but registers no processor, so it
@@ -32,6 +33,7 @@ import { UsersHttpModule } from './users/http/users-http.module';
     HealthModule,
     AdminModule,
     MetricsHttpModule,
+    WebModule,
   ],
 })
 export class AppModule {}

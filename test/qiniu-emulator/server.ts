@@ -43,9 +43,28 @@ async function route(state: EmulatorState, req: IncomingMessage, res: ServerResp
   }
 }
 
+/**
+ * Qiniu's up hosts take form uploads from web pages on any origin: they answer the CORS preflight (which a page
+ * that watches upload progress always sends) and mark their replies readable cross-origin.
+ */
+function allowCrossOrigin(req: IncomingMessage, res: ServerResponse): boolean {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Expose-Headers', 'X-Reqid, X-Log');
+  if (req.method !== 'OPTIONS') return false;
+  res.writeHead(200, {
+    'Access-Control-Allow-Methods': 'OPTIONS, HEAD, POST, PUT',
+    'Access-Control-Allow-Headers': req.headers['access-control-request-headers'] ?? '*',
+    'Access-Control-Max-Age': '86400',
+    'Content-Length': 0,
+  });
+  res.end();
+  return true;
+}
+
 /** One listener for every service class; the path decides which one a request is for. */
 export function createRequestListener(state: EmulatorState): RequestListener {
   return (req, res) => {
+    if (allowCrossOrigin(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://emulator');
     const path = url.pathname;
     const service = classify(req.method ?? 'GET', path);

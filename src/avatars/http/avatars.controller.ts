@@ -54,6 +54,8 @@ export class AvatarsController {
         avatar: { type: 'string', format: 'binary', description: 'The image file' },
         crop: {
           type: 'string',
+          // Swagger UI would otherwise prefill "string", which is no crop at all.
+          example: '',
           description: 'Optional: the square to use, as JSON in pixels of the image as displayed, e.g. {"x":0,"y":0,"width":640,"height":640}',
         },
       },
