@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { ApiClient, fetchBytes } from './support/client';
 import { solidJpeg } from './support/images';
 import { Stack, eventually } from './support/stack';
@@ -117,5 +118,84 @@ describe('admin CLI against a real database, Redis and storage (node dist/cli, A
 
     await stack.startWorker();
     await eventually(() => stack.consumerCount(), (n) => n > 0);
+  });
+});
+
+describe('avatars:rerender after AVATAR_SIZES changes (node dist/cli, API and worker as separate processes)', () => {
+  const stack = new Stack({ env: { AVATAR_SIZES: '256,64', AVATAR_KEEP_ORIGINAL: 'true' } });
+  const newSizes = { AVATAR_SIZES: '256,128,64', AVATAR_KEEP_ORIGINAL: 'true' };
+  const users: ApiClient[] = [];
+
+  const variantsOf = async (user: ApiClient) => (await user.request('GET', `/users/${user.userId}`)).body.avatar.variants as Record<string, string>;
+  const centreOf = async (url: string) => {
+    const { data, info } = await sharp((await fetchBytes(url)).bytes).raw().toBuffer({ resolveWithObject: true });
+    const i = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
+    return [data[i], data[i + 1], data[i + 2]];
+  };
+
+  beforeAll(async () => {
+    await stack.start();
+    for (let i = 0; i < 3; i++) users.push(await new ApiClient(stack.baseUrl).signUp());
+    expect((await users[0].uploadAndSettle(await solidJpeg(400, 300, '#cc2222'))).status).toBe('done');
+    // Red left half, blue right half, and the client chose the blue square.
+    const halves = await sharp(await solidJpeg(200, 100, '#ff0000'))
+      .composite([{ input: await solidJpeg(100, 100, '#0000ff'), left: 100, top: 0 }])
+      .jpeg()
+      .toBuffer();
+    const form = new FormData();
+    form.append('avatar', new Blob([new Uint8Array(halves)], { type: 'image/jpeg' }), 'halves.jpg');
+    form.append('crop', '{"x":100,"y":0,"width":100,"height":100}');
+    const cropped = await users[1].request('POST', '/users/me/avatar', form);
+    expect((await users[1].settle(cropped.body.uploadId)).status).toBe('done');
+    expect((await users[2].uploadAndSettle(await solidJpeg(400, 300, '#2222cc'))).status).toBe('done');
+    // An avatar set before crops were recorded: re-rendered from its largest variant, not from the original.
+    await stack.query("UPDATE users SET avatar = JSON_REMOVE(avatar, '$.crop') WHERE id = ?", [users[2].userId]);
+  });
+  afterAll(() => stack.destroy());
+
+  it('adds the new size to existing avatars, in resumable slices, with progress on stderr', async () => {
+    expect(Object.keys(await variantsOf(users[0])).sort()).toEqual(['256', '64']);
+    const before = await variantsOf(users[0]);
+
+    const firstSlice = await stack.cli(['avatars:rerender', '--limit', '2'], newSizes);
+    expect(firstSlice.code).toBe(0);
+    expect(firstSlice.stdout).toContain(
+      `re-rendered 2 avatar(s) with sizes 256,128,64 (webp, JPEG); 0 changed meanwhile, 0 failed; 1 left: run again to resume after user ${users[1].userId}`,
+    );
+    expect(firstSlice.stderr).toContain('avatars:rerender: 2/2 (100%)');
+    expect(Object.keys(await variantsOf(users[0])).sort()).toEqual(['128', '256', '64']);
+    expect(Object.keys(await variantsOf(users[1])).sort()).toEqual(['128', '256', '64']);
+    expect(Object.keys(await variantsOf(users[2])).sort()).toEqual(['256', '64']);
+
+    const rest = await stack.cli(['avatars:rerender'], newSizes);
+    expect(rest.code).toBe(0);
+    expect(rest.stderr).toContain(`resuming an interrupted run after user ${users[1].userId}`);
+    expect(rest.stdout).toContain('re-rendered 1 avatar(s)');
+    expect(Object.keys(await variantsOf(users[2])).sort()).toEqual(['128', '256', '64']);
+
+    // The new variant is a real 128×128 WebP, served like any other; the profile's URLs follow the new objects.
+    const small = await fetchBytes((await variantsOf(users[2]))['128']);
+    expect(small.status).toBe(200);
+    expect(await sharp(small.bytes).metadata()).toMatchObject({ format: 'webp', width: 128, height: 128 });
+    const me = (await users[0].request('GET', '/users/me')).body;
+    expect(me.avatarUrl).toBe(me.avatar.variants['256']);
+    expect(me.avatar).toMatchObject({ width: 400, height: 300 });
+    expect((await users[2].request('GET', '/users/me')).body.avatar).toMatchObject({ width: 400, height: 300 });
+    // Re-rendered from the kept original, the client's crop still holds: the new variant shows the blue half.
+    const [red, , blue] = await centreOf((await variantsOf(users[1]))['128']);
+    expect(blue).toBeGreaterThan(200);
+    expect(red).toBeLessThan(50);
+
+    // Objects the re-render replaced go after the grace period (a worker runs the deletion), the new ones stay.
+    const replaced = Object.values(before).filter((url) => !Object.values(me.avatar.variants).includes(url));
+    for (const url of replaced) await eventually(async () => (await fetchBytes(url)).status, (status) => status === 404);
+    for (const url of Object.values(me.avatar.variants) as string[]) expect((await fetchBytes(url)).status).toBe(200);
+
+    // Finished: nothing to resume; one user on request.
+    const one = await stack.cli(['avatars:rerender', '--user', String(users[0].userId)], newSizes);
+    expect(one.code).toBe(0);
+    expect(one.stderr).not.toContain('resuming');
+    expect(one.stdout).toContain('re-rendered 1 avatar(s)');
+    expect((await stack.cli(['avatars:rerender', '--limit', 'all'], newSizes)).code).toBe(1);
   });
 });

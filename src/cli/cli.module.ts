@@ -3,10 +3,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AvatarsModule } from '../avatars/avatars.module';
 import { AppConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
+import { ImagesModule } from '../images/images.module';
 import { QueueModule } from '../queue/queue.module';
 import { StorageModule } from '../storage/storage.module';
 import { User } from '../users/user.entity';
 import { UsersModule } from '../users/users.module';
+import { AvatarRerender } from './avatar-rerender.service';
+import { AvatarsRerenderCommand } from './avatars-rerender.command';
 import { MakeAdminCommand } from './make-admin.command';
 import { StorageOrphansCommand } from './storage-orphans.command';
 import { StorageOrphans } from './storage-orphans.service';
@@ -18,7 +21,24 @@ import { UsersPurgeCommand } from './users-purge.command';
  * registers no queue processor, so it never consumes jobs.
  */
 @Module({
-  imports: [AppConfigModule, DatabaseModule, QueueModule, StorageModule, AvatarsModule, UsersModule, TypeOrmModule.forFeature([User])],
-  providers: [MakeAdminCommand, UsersPurgeCommand, UserPurge, StorageOrphansCommand, StorageOrphans],
+  imports: [
+    AppConfigModule,
+    DatabaseModule,
+    QueueModule,
+    StorageModule,
+    AvatarsModule,
+    UsersModule,
+    ImagesModule,
+    TypeOrmModule.forFeature([User]),
+  ],
+  providers: [
+    MakeAdminCommand,
+    UsersPurgeCommand,
+    UserPurge,
+    StorageOrphansCommand,
+    StorageOrphans,
+    AvatarsRerenderCommand,
+    AvatarRerender,
+  ],
 })
 export class CliModule {}

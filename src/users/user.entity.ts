@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { SourceCrop } from '../images/avatar-image.renderer';
 
 /** Storage keys of the current avatar; URLs are derived from them when read (private buckets sign per request). */
 export interface AvatarObjects {
@@ -10,6 +11,11 @@ export interface AvatarObjects {
   placeholder: string;
   width: number;
   height: number;
+  /**
+   * The square the client chose in the upload, or null for none: what a re-render from the kept original applies
+   * again. Absent on avatars set before it was recorded.
+   */
+  crop?: SourceCrop | null;
 }
 
 /** Every stored object of an avatar (not the inline placeholder); none for no avatar. */

@@ -110,6 +110,11 @@ export class UsersService {
       .execute();
   }
 
+  /** Replaces the avatar's objects in place (a re-render); the caller holds the row lock (`lockAvatar`). */
+  async replaceAvatar(manager: EntityManager, userId: number, objects: AvatarObjects, url: string): Promise<void> {
+    await manager.update(User, { id: userId }, { avatar: objects, avatarUrl: url, avatarUpdatedAt: () => 'CURRENT_TIMESTAMP(6)' });
+  }
+
   private publicView(user: User): PublicUserDto {
     const avatar = user.avatar;
     if (!avatar) return { id: user.id, username: user.username, avatarUrl: null, avatar: null };

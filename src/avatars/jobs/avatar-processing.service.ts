@@ -74,7 +74,7 @@ export class AvatarProcessingService {
       await this.storeAll(upload.userId, rendered.images, stored, (p) => progress(60 + Math.round(p * 0.3)));
       storing();
       const committing = this.metrics.stageTimer('commit');
-      const applied = await this.commit(upload, rendered, stored);
+      const applied = await this.commit(upload, rendered, stored, crop ?? null);
       committing();
       await progress(100);
       await this.afterCommit(upload);
@@ -134,8 +134,8 @@ export class AvatarProcessingService {
    * identical older object meanwhile; it takes the same lock), the avatar switches if this upload is the newest,
    * and the upload is marked done.
    */
-  private async commit(upload: AvatarUpload, rendered: RenderedAvatar, images: StoredImage[]): Promise<boolean> {
-    const objects = avatarObjectsOf(rendered, images);
+  private async commit(upload: AvatarUpload, rendered: RenderedAvatar, images: StoredImage[], crop: SourceCrop | null): Promise<boolean> {
+    const objects = avatarObjectsOf(rendered, images, crop);
     return this.dataSource.transaction(async (manager) => {
       const previous = await this.users.lockAvatar(manager, upload.userId);
       const present = await Promise.all(images.map((image) => this.storage.stat(image.key)));
@@ -185,7 +185,8 @@ export class AvatarProcessingService {
   }
 }
 
-function avatarObjectsOf(rendered: RenderedAvatar, images: StoredImage[]): AvatarObjects {
+/** `crop` undefined leaves it unrecorded (a re-render of an avatar set before crops were recorded). */
+export function avatarObjectsOf(rendered: RenderedAvatar, images: StoredImage[], crop: SourceCrop | null | undefined): AvatarObjects {
   const original = images.find((image) => image.role === 'original');
   const bySize = (role: StoredImage['role']) => Object.fromEntries(images.filter((i) => i.role === role).map((i) => [String(i.size), i.key]));
   const avif = bySize('avif');
@@ -197,5 +198,6 @@ function avatarObjectsOf(rendered: RenderedAvatar, images: StoredImage[]): Avata
     placeholder: rendered.placeholder,
     width: rendered.source.width,
     height: rendered.source.height,
+    ...(crop !== undefined ? { crop } : {}),
   };
 }
