@@ -16,7 +16,8 @@ describe('Qiniu storage: API and worker processes use the real qiniu SDK against
 
   beforeAll(async () => {
     emulator = await startQiniuEmulator();
-    stack = new Stack({ env: { ...qiniuEnv(emulator), WORKER_CONCURRENCY: '1', TASK_RETRY_BACKOFF_MS: '300' } });
+    // Staged on disk, so that the injected upload faults hit the worker's uploads only (staging-store covers STAGING=storage).
+    stack = new Stack({ env: { ...qiniuEnv(emulator), STAGING: 'disk', WORKER_CONCURRENCY: '1', TASK_RETRY_BACKOFF_MS: '300' } });
     await stack.start();
   });
   afterAll(async () => {

@@ -43,7 +43,7 @@ export class AvatarUpload {
   @Column({ name: 'staged_path', type: 'varchar', length: 1024, nullable: true })
   stagedPath: string | null;
 
-  /** For direct uploads: the temporary object the client uploaded. */
+  /** The temporary object in the store: a direct upload's, or a server-side upload's with STAGING=storage. */
   @Column({ name: 'direct_key', type: 'varchar', length: 512, nullable: true })
   directKey: string | null;
 

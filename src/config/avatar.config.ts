@@ -1,5 +1,8 @@
 import { registerAs } from '@nestjs/config';
 import { resolve } from 'node:path';
+import { storageDriverFrom } from './storage.config';
+
+export type StagingMode = 'storage' | 'disk';
 
 export const avatarConfig = registerAs('avatar', () => ({
   maxBytes: Number(process.env.AVATAR_MAX_BYTES ?? 10 * 1024 * 1024),
@@ -13,7 +16,12 @@ export const avatarConfig = registerAs('avatar', () => ({
   formats: (process.env.AVATAR_FORMATS ?? 'webp').split(',').map((format) => format.trim()) as Array<'webp' | 'avif'>,
   /** How the square is chosen when the client sends no crop: sharp's attention or entropy strategy, or the centre. */
   cropStrategy: (process.env.AVATAR_CROP ?? 'attention').replace('center', 'centre') as 'attention' | 'entropy' | 'centre',
-  /** Shared by API and workers: the API writes uploads here, a worker on any host reads them. */
+  /**
+   * Where the API keeps a server-side upload until a worker takes it: `storage` streams it into the object store under
+   * `incoming/<user>/<upload id>` (no folder shared between API and workers), `disk` into STAGING_DIR (shared).
+   */
+  staging: (process.env.STAGING ?? (storageDriverFrom(process.env) === 'qiniu' ? 'storage' : 'disk')) as StagingMode,
+  /** With STAGING=disk shared by API and workers; otherwise each process's own scratch space (worker work folders). */
   stagingDir: resolve(process.env.STAGING_DIR ?? 'var/staging'),
   stagingRetentionHours: Number(process.env.STAGING_RETENTION_HOURS ?? 24),
   /** How long a replaced avatar's objects stay, so caches and open pages still holding the old URL keep working. */

@@ -37,6 +37,7 @@ class Env {
   @ValidateIf(isProduction) @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
   JWT_SECRET?: string;
   @IsOptional() @IsInt() @Min(60) JWT_EXPIRES_IN?: number;
+  @IsOptional() @IsIn(['storage', 'disk']) STAGING?: string;
   @IsOptional() @IsString() STAGING_DIR?: string;
   @IsOptional() @IsNumber() @Min(0) STAGING_RETENTION_HOURS?: number;
   @IsOptional() @IsInt() @Min(1024) AVATAR_MAX_BYTES?: number;

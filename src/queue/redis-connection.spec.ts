@@ -28,7 +28,7 @@ describe('connectRedis', () => {
       enableReadyCheck: false,
     }) as Cluster;
     expect(cluster).toBeInstanceOf(Cluster);
-    expect(cluster.startupNodes).toEqual([
+    expect((cluster as unknown as { startupNodes: unknown }).startupNodes).toEqual([
       { host: '127.0.0.1', port: 7000 },
       { host: '127.0.0.1', port: 7001 },
     ]);

@@ -45,6 +45,11 @@ export abstract class StorageDriver {
   abstract hashFile(filePath: string): Promise<string>;
   /** Stores a local file under `key` and reports what the store actually holds. Idempotent for identical bytes. */
   abstract put(key: string, filePath: string, contentType: string): Promise<StoredObject>;
+  /**
+   * Stores bytes of unknown length as they arrive (an upload being received), holding at most a bounded part of them;
+   * refuses more than `maxBytes`. On failure nothing is left under `key`.
+   */
+  abstract putStream(key: string, body: AsyncIterable<Buffer>, maxBytes: number): Promise<StoredObject>;
   abstract stat(key: string): Promise<StoredObject | null>;
   /** Copies the object's bytes into a local file; rejects with StorageNotFoundError when missing. */
   abstract download(key: string, destinationPath: string): Promise<void>;

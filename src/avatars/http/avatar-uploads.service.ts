@@ -44,15 +44,15 @@ export class AvatarUploadsService {
     try {
       crop = parseCropField(cropField);
     } catch (error) {
-      await rm(file.path, { force: true });
+      await this.discard(file);
       throw error;
     }
     if (file.size === 0) {
-      await rm(file.path, { force: true });
+      await this.discard(file);
       throw new BadRequestException('the uploaded file is empty');
     }
     if (!file.detectedType) {
-      await rm(file.path, { force: true });
+      await this.discard(file);
       throw new UnsupportedMediaTypeException(describeRefusal(file.refusedFormat));
     }
     return this.enqueue({
@@ -62,8 +62,16 @@ export class AvatarUploadsService {
       checksum: file.sha256,
       size: file.size,
       contentType: IMAGE_CONTENT_TYPES[file.detectedType],
-      stagedPath: file.path,
+      // Kept in the staging folder or, with STAGING=storage, as a temporary object a worker fetches like a direct upload.
+      stagedPath: file.stagedKey ? null : file.path,
+      directKey: file.stagedKey,
     }, crop);
+  }
+
+  /** A refused server-side upload leaves neither a staged file nor a temporary object behind. */
+  private async discard(file: StagedFile): Promise<void> {
+    if (file.stagedKey) await this.storage.delete([file.stagedKey]);
+    else await rm(file.path, { force: true });
   }
 
   /** Records the upload before enqueuing it; if the queue cannot take it, nothing is left behind. */
@@ -78,6 +86,8 @@ export class AvatarUploadsService {
       this.logger.error(`could not enqueue upload ${upload.id}: ${(error as Error).message}`);
       await this.uploads.delete({ id: upload.id });
       if (upload.stagedPath) await rm(upload.stagedPath, { force: true });
+      // A direct upload's object stays for the client to confirm again; a server-side upload's temporary object goes.
+      if (upload.source === 'server' && upload.directKey) await this.storage.delete([upload.directKey]).catch(() => undefined);
       throw new ServiceUnavailableException('the upload queue is unavailable; try again shortly');
     }
     return { uploadId: upload.id, jobId, status: 'queued', statusUrl: `/users/me/avatar/uploads/${upload.id}` };

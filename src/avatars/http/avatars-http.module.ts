@@ -5,6 +5,7 @@ import { avatarConfig } from '../../config/avatar.config';
 import { usesStorageDriver } from '../../config/storage.config';
 import { Metrics } from '../../metrics/metrics';
 import { QueueModule } from '../../queue/queue.module';
+import { StorageDriver } from '../../storage/storage-driver';
 import { StorageModule } from '../../storage/storage.module';
 import { AvatarsModule } from '../avatars.module';
 import { UsersModule } from '../../users/users.module';
@@ -14,7 +15,7 @@ import { AvatarsController } from './avatars.controller';
 import { DirectUploadsService } from './direct-uploads.service';
 import { JobsController } from './jobs.controller';
 import { QiniuCallbackController } from './qiniu-callback.controller';
-import { StagingStorage } from './staging-storage';
+import { DiskStagingSink, StagingStorage, StoreStagingSink } from './staging-storage';
 import { UploadEventsService } from './upload-events.service';
 
 /** The API's upload services, in a module of their own so that the conditional callback module can share them. */
@@ -36,9 +37,13 @@ class QiniuCallbackModule {}
     QueueModule,
     UsersModule,
     MulterModule.registerAsync({
-      inject: [avatarConfig.KEY, Metrics],
-      useFactory: (config: ConfigType<typeof avatarConfig>, metrics: Metrics) => ({
-        storage: new StagingStorage(config.stagingDir, (bytes) => metrics.bytesReceived.inc(bytes)),
+      imports: [StorageModule],
+      inject: [avatarConfig.KEY, Metrics, StorageDriver],
+      useFactory: (config: ConfigType<typeof avatarConfig>, metrics: Metrics, storage: StorageDriver) => ({
+        storage: new StagingStorage(
+          config.staging === 'storage' ? new StoreStagingSink(storage, config.maxBytes) : new DiskStagingSink(config.stagingDir),
+          (bytes) => metrics.bytesReceived.inc(bytes),
+        ),
         limits: { fileSize: config.maxBytes, files: 1, fields: 10, parts: 11 },
       }),
     }),

@@ -4,68 +4,142 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Logger, PayloadTooLargeException, ServiceUnavailableException } from '@nestjs/common';
 import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
+import type { AuthenticatedRequest } from '../../auth/jwt.guard';
 import { ImageType } from '../../images/image-formats';
 import { SNIFF_BYTES, sniffImageType, sniffRefusedFormat } from '../../images/image-sniffer';
+import { StorageDriver } from '../../storage/storage-driver';
+import { StorageRejectedError, StorageUnavailableError } from '../../storage/storage.errors';
 
-/** An upload as it landed in the staging folder; `filename` doubles as the upload id. */
+/**
+ * An upload as the API received it; `filename` doubles as the upload id. It was kept either in the staging folder
+ * (`path`) or in the object store under a temporary key (`stagedKey`, with `path` empty).
+ */
 export interface StagedFile extends Express.Multer.File {
+  stagedKey: string | null;
   sha256: string;
   detectedType: ImageType | null;
   /** A recognised format we do not take (e.g. HEIC), to tell the client what to change. */
   refusedFormat: string | null;
 }
 
+type Kept = Pick<StagedFile, 'path' | 'stagedKey'>;
 
-/**
- * Multer storage that streams the body straight to the staging folder, hashing and sniffing it on the way,
- * so no upload is ever held whole in memory. Multer enforces the size limit and removes partial files.
- */
-export class StagingStorage implements StorageEngine {
-  constructor(
-    private readonly directory: string,
-    /** Told the size of every chunk as it arrives (bytes-received metric). */
-    private readonly onBytes: (bytes: number) => void = () => undefined,
-  ) {
+/** Where the bytes go once inspected. On failure a sink keeps nothing. */
+export interface StagingSink {
+  keep(bytes: AsyncIterable<Buffer>, upload: { id: string; userId: number }): Promise<Kept>;
+  discard(kept: Kept): Promise<void>;
+}
+
+/** STAGING=disk: a file named after the upload in the staging folder, which workers must share. */
+export class DiskStagingSink implements StagingSink {
+  constructor(private readonly directory: string) {
     mkdirSync(directory, { recursive: true });
   }
 
-  _handleFile(_: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<StagedFile>) => void): void {
-    const id = randomUUID();
+  async keep(bytes: AsyncIterable<Buffer>, { id }: { id: string }): Promise<Kept> {
     const path = join(this.directory, id);
-    const hash = createHash('sha256');
-    let size = 0;
-    let header = Buffer.alloc(0);
-    const onBytes = this.onBytes;
-    const inspect = new Transform({
-      transform(chunk: Buffer, _encoding, next) {
-        hash.update(chunk);
-        size += chunk.length;
-        onBytes(chunk.length);
-        if (header.length < SNIFF_BYTES) header = Buffer.concat([header, chunk.subarray(0, SNIFF_BYTES - header.length)]);
-        next(null, chunk);
-      },
-    });
-    pipeline(file.stream, inspect, createWriteStream(path, { flags: 'wx' })).then(
-      () =>
-        callback(null, {
-          destination: this.directory,
-          filename: id,
-          path,
-          size,
-          sha256: hash.digest('hex'),
-          detectedType: sniffImageType(header),
-          refusedFormat: size > 0 ? sniffRefusedFormat(header) : null,
-        }),
-      async (error: unknown) => {
-        await rm(path, { force: true });
-        callback(error);
-      },
+    try {
+      await pipeline(bytes, createWriteStream(path, { flags: 'wx' }));
+    } catch (error) {
+      await rm(path, { force: true });
+      throw error;
+    }
+    return { path, stagedKey: null };
+  }
+
+  async discard({ path }: Kept): Promise<void> {
+    if (path) await rm(path, { force: true });
+  }
+}
+
+/**
+ * STAGING=storage: a temporary object in the store, in the `incoming/<user>/` space direct uploads use, so any
+ * worker on any host can fetch it and API and workers share no folder.
+ */
+export class StoreStagingSink implements StagingSink {
+  constructor(
+    private readonly storage: StorageDriver,
+    private readonly maxBytes: number,
+  ) {}
+
+  async keep(bytes: AsyncIterable<Buffer>, { id, userId }: { id: string; userId: number }): Promise<Kept> {
+    const key = `incoming/${userId}/${id}`;
+    await this.storage.putStream(key, bytes, this.maxBytes);
+    return { path: '', stagedKey: key };
+  }
+
+  async discard({ stagedKey }: Kept): Promise<void> {
+    if (stagedKey) await this.storage.delete([stagedKey]);
+  }
+}
+
+/** The store's own refusals and outages, as the client should see them (details stay in the logs). */
+function asHttpError(error: unknown): unknown {
+  if (error instanceof StorageRejectedError || error instanceof StorageUnavailableError) {
+    new Logger(StagingStorage.name).warn(`could not stage an upload in the store: ${error.message}`);
+  }
+  if (error instanceof StorageRejectedError && error.status === 413) return new PayloadTooLargeException('the file is too large');
+  if (error instanceof StorageUnavailableError || error instanceof StorageRejectedError) {
+    return new ServiceUnavailableException('storage is unavailable; try again shortly');
+  }
+  return error;
+}
+
+/** Hashes, sizes and sniffs the bytes passing through, holding only the first few. */
+class UploadInspection extends Transform {
+  private readonly hash = createHash('sha256');
+  private header = Buffer.alloc(0);
+  size = 0;
+
+  constructor(private readonly onBytes: (bytes: number) => void) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, next: (error?: Error | null, chunk?: Buffer) => void): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    this.onBytes(chunk.length);
+    if (this.header.length < SNIFF_BYTES) this.header = Buffer.concat([this.header, chunk.subarray(0, SNIFF_BYTES - this.header.length)]);
+    next(null, chunk);
+  }
+
+  result(): Pick<StagedFile, 'size' | 'sha256' | 'detectedType' | 'refusedFormat'> {
+    return {
+      size: this.size,
+      sha256: this.hash.digest('hex'),
+      detectedType: sniffImageType(this.header),
+      refusedFormat: this.size > 0 ? sniffRefusedFormat(this.header) : null,
+    };
+  }
+}
+
+/**
+ * Multer storage: one inspecting stream (sha256, size, magic bytes) in front of a sink (the staging folder or the
+ * object store), so no upload is ever held whole in memory. Multer enforces the size limit; when it trips, the
+ * transfer to the sink is cut off at once, and the sink keeps nothing.
+ */
+export class StagingStorage implements StorageEngine {
+  constructor(
+    private readonly sink: StagingSink,
+    /** Told the size of every chunk as it arrives (bytes-received metric). */
+    private readonly onBytes: (bytes: number) => void = () => undefined,
+  ) {}
+
+  _handleFile(req: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<StagedFile>) => void): void {
+    const id = randomUUID();
+    const inspection = new UploadInspection(this.onBytes);
+    file.stream.once('limit', () => inspection.destroy(new Error('file size limit reached')));
+    const userId = (req as AuthenticatedRequest).userId;
+    pipeline(file.stream, inspection, (bytes: AsyncIterable<Buffer>) => this.sink.keep(bytes, { id, userId })).then(
+      (kept) => callback(null, { ...kept, filename: id, ...inspection.result() }),
+      (error: unknown) => callback(asHttpError(error)),
     );
   }
 
   _removeFile(_: Request, file: Express.Multer.File, callback: (error: Error | null) => void): void {
-    rm(file.path, { force: true }).then(() => callback(null), callback);
+    this.sink.discard(file as StagedFile).then(() => callback(null), callback);
   }
 }

@@ -107,13 +107,15 @@ export class AvatarMaintenanceService {
         { status: 'queued', updatedAt: LessThan(untouchedSince) },
         { status: 'processing', updatedAt: LessThan(untouchedSince) },
       ],
-      select: { id: true, jobId: true },
+      select: { id: true, jobId: true, directKey: true },
       take: 1000,
     });
     let lost = 0;
     for (const upload of stale) {
       if (upload.jobId && (await this.avatarQueue.getJob(upload.jobId))) continue;
       await this.uploads.update({ id: upload.id }, { status: 'failed', error: LOST_JOB_REASON, finishedAt: new Date() });
+      // Its temporary object (a direct upload's, or a server-side upload's with STAGING=storage) has no use any more.
+      if (upload.directKey) await this.storage.delete([upload.directKey]);
       lost += 1;
     }
     if (lost > 0) this.logger.warn(`marked ${lost} upload(s) whose job was lost as failed`);

@@ -104,7 +104,8 @@ export class AvatarProcessingService {
   }
 
   private async fetchSource(upload: AvatarUpload, workDir: string): Promise<string> {
-    if (upload.source === 'server') return upload.stagedPath!;
+    // A server-side upload staged on disk; otherwise a temporary object (a direct upload, or STAGING=storage).
+    if (upload.stagedPath) return upload.stagedPath;
     const path = join(workDir, 'source');
     await this.storage.download(upload.directKey!, path);
     return path;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageNotFoundError, StorageRejectedError } from '../storage.errors';
@@ -36,6 +36,18 @@ describe(LocalStorageDriver.name, () => {
     });
     expect(await driver.hashFile(source)).toBe(stored.hash);
     expect(await driver.stat('avatars/1/a.png')).toEqual(stored);
+  });
+
+  it('stores a stream, and keeps nothing (not even a partial file) when it is longer than allowed', async () => {
+    const bytes = Buffer.concat([PNG, Buffer.alloc(5000, 7)]);
+    async function* chunks() {
+      for (let offset = 0; offset < bytes.length; offset += 1000) yield bytes.subarray(offset, offset + 1000);
+    }
+    await expect(driver.putStream('incoming/1/a', chunks(), 10_000)).resolves.toMatchObject({ key: 'incoming/1/a', size: bytes.length, contentType: 'image/png' });
+    expect(readFileSync(join(dir, 'root/incoming/1/a'))).toEqual(bytes);
+    const err = await driver.putStream('incoming/1/b', chunks(), 2000).catch((e: unknown) => e);
+    expect((err as StorageRejectedError).status).toBe(413);
+    expect(readdirSync(join(dir, 'root/incoming/1'))).toEqual(['a']);
   });
 
   it('copies objects out, deletes them, and treats missing keys calmly', async () => {

@@ -1,7 +1,8 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IMAGE_CONTENT_TYPES } from '../../images/image-formats';
 import { SNIFF_BYTES, sniffImageType } from '../../images/image-sniffer';
@@ -63,6 +64,27 @@ export class LocalStorageDriver extends StorageDriver {
     }
     const stored = await this.stat(key);
     return { ...stored!, contentType: stored!.contentType === 'application/octet-stream' ? contentType : stored!.contentType };
+  }
+
+  async putStream(key: string, body: AsyncIterable<Buffer>, maxBytes: number): Promise<StoredObject> {
+    const target = this.pathOf(key);
+    await mkdir(dirname(target), { recursive: true });
+    const temporary = `${target}.${randomUUID()}.tmp`;
+    let size = 0;
+    const limit = new Transform({
+      transform(chunk: Buffer, _encoding, next) {
+        size += chunk.length;
+        next(size > maxBytes ? new StorageRejectedError(`more than ${maxBytes} bytes`, 413) : null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, limit, createWriteStream(temporary, { flags: 'wx' }));
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    return (await this.stat(key))!;
   }
 
   async stat(key: string): Promise<StoredObject | null> {

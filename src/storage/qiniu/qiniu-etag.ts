@@ -7,7 +7,8 @@ function toUrlSafe(prefix: number, digest: Buffer): string {
   return Buffer.concat([Buffer.of(prefix), digest]).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
-function combine(blockDigests: Buffer[]): string {
+/** The Qiniu hash from the SHA-1 digests of the content's 4 MiB blocks, in order. */
+export function qiniuEtagOfBlockDigests(blockDigests: Buffer[]): string {
   if (blockDigests.length <= 1) return toUrlSafe(0x16, blockDigests[0] ?? createHash('sha1').digest());
   return toUrlSafe(0x96, createHash('sha1').update(Buffer.concat(blockDigests)).digest());
 }
@@ -18,7 +19,7 @@ export function qiniuEtagOfBuffer(buf: Buffer): string {
   for (let offset = 0; offset < buf.length; offset += BLOCK_SIZE) {
     digests.push(createHash('sha1').update(buf.subarray(offset, offset + BLOCK_SIZE)).digest());
   }
-  return combine(digests);
+  return qiniuEtagOfBlockDigests(digests);
 }
 
 /** The Qiniu file hash of a file, streamed so only one block's SHA-1 state is held at a time. */
@@ -41,5 +42,5 @@ export async function qiniuEtagOfFile(path: string): Promise<string> {
     }
   }
   if (filled > 0 || digests.length === 0) digests.push(block.digest());
-  return combine(digests);
+  return qiniuEtagOfBlockDigests(digests);
 }

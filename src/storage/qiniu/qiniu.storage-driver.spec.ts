@@ -54,6 +54,73 @@ describe(QiniuStorageDriver.name, () => {
     });
   });
 
+  describe('putStream', () => {
+    /** A body that arrives in 64 KiB chunks and records how far it has been read, like a request being received. */
+    function trickle(bytes: Buffer): { body: AsyncIterable<Buffer>; consumed: () => number } {
+      let consumed = 0;
+      async function* body() {
+        for (let offset = 0; offset < bytes.length; offset += 64 * 1024) {
+          const chunk = bytes.subarray(offset, offset + 64 * 1024);
+          consumed += chunk.length;
+          yield chunk;
+        }
+      }
+      return { body: body(), consumed: () => consumed };
+    }
+
+    it('sends a stream that fits in one part as one form upload', async () => {
+      const bytes = pngBytes(300_000);
+      const stored = await driver.putStream('incoming/1/small', trickle(bytes).body, 10 * MiB);
+      expect(stored).toMatchObject({ key: 'incoming/1/small', size: 300_000, contentType: 'image/png' });
+      expect(emulator.object('avatars', 'incoming/1/small')?.data.equals(bytes)).toBe(true);
+      expect(upRequests().map((r) => `${r.method} ${r.path}`)).toEqual(['POST /']);
+    });
+
+    it('sends a longer stream as resumable upload v2 in 4 MiB parts, with the standard etag', async () => {
+      const bytes = pngBytes(9 * MiB + 5);
+      const file = await fixture('stream.png', bytes);
+      const stored = await driver.putStream('incoming/1/large', trickle(bytes).body, 10 * MiB);
+      expect(stored.hash).toBe(await qiniuEtagOfFile(file));
+      expect(emulator.object('avatars', 'incoming/1/large')?.data.equals(bytes)).toBe(true);
+      expect(upRequests().filter((r) => r.method === 'PUT')).toHaveLength(3);
+      expect(upRequests().some((r) => r.method === 'POST' && r.path === '/')).toBe(false);
+    });
+
+    it('reads the next part only once the previous one is stored', async () => {
+      emulator.faults.setLatency('up', 300);
+      const source = trickle(pngBytes(9 * MiB));
+      const upload = driver.putStream('incoming/1/paced', source.body, 10 * MiB);
+      // The first part is read, and one chunk of the second to know it is not the last; then the upload waits.
+      await new Promise((done) => setTimeout(done, 200));
+      expect(source.consumed()).toBeLessThanOrEqual(4 * MiB + 64 * 1024);
+      await upload;
+      expect(source.consumed()).toBe(9 * MiB);
+    });
+
+    it('aborts the multipart upload when the body fails midway, leaving nothing behind', async () => {
+      const bytes = pngBytes(6 * MiB);
+      async function* body() {
+        for (let offset = 0; offset < bytes.length; offset += MiB) yield bytes.subarray(offset, offset + MiB);
+        throw new Error('client went away');
+      }
+      await expect(driver.putStream('incoming/1/cut', body(), 10 * MiB)).rejects.toThrow(/client went away/);
+      expect(emulator.object('avatars', 'incoming/1/cut')).toBeUndefined();
+      expect(upRequests().map((r) => r.method)).toEqual(['POST', 'PUT', 'DELETE']);
+    });
+
+    it('refuses more than maxBytes through the token, storing nothing', async () => {
+      const err = await driver.putStream('incoming/1/big', trickle(pngBytes(2 * MiB)).body, MiB).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StorageRejectedError);
+      expect((err as StorageRejectedError).status).toBe(413);
+      expect(emulator.object('avatars', 'incoming/1/big')).toBeUndefined();
+    });
+
+    it('turns an upload 503 into StorageUnavailableError', async () => {
+      emulator.faults.failNext('up', 1, 503);
+      await expect(driver.putStream('incoming/1/busy', trickle(pngBytes(1000)).body, MiB)).rejects.toBeInstanceOf(StorageUnavailableError);
+    });
+  });
+
   describe('put', () => {
     it('form-uploads a small file and reports what the store holds', async () => {
       const bytes = pngBytes(20_000);

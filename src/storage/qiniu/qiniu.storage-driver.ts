@@ -11,6 +11,7 @@ import { DirectUploadPolicy, DirectUploadTicket, ListedObject, StorageDriver, St
 import { StorageNotFoundError, StorageRejectedError, StorageUnavailableError } from '../storage.errors';
 import { qiniuEtagOfFile } from './qiniu-etag';
 import { qiniuFailure, reqIdOf, transportFailure } from './qiniu-response';
+import { uploadStream } from './qiniu-stream-upload';
 
 const SERVER_TOKEN_TTL_SEC = 600;
 // 4 MiB parts keep the stored hash the standard etag (other part sizes give the 0x9e variant).
@@ -98,6 +99,31 @@ export class QiniuStorageDriver extends StorageDriver {
       throw new StorageUnavailableError(`Qiniu reports hash ${reply.hash} for ${key}, the local file has ${localHash} (reqid ${reqId})`);
     }
     return { key, size: reply.fsize ?? size, contentType: reply.mimeType ?? contentType, hash: reply.hash };
+  }
+
+  async putStream(key: string, body: AsyncIterable<Buffer>, maxBytes: number): Promise<StoredObject> {
+    const token = this.uploadToken({
+      scope: `${this.options.bucket}:${key}`,
+      insertOnly: 1,
+      fsizeLimit: maxBytes,
+      returnBody: RETURN_BODY,
+      expires: SERVER_TOKEN_TTL_SEC,
+    });
+    const { reply, localHash, size } = await uploadStream({
+      config: this.config,
+      upBase: `${this.scheme}://${this.options.upHost}`,
+      bucket: this.options.bucket,
+      key,
+      token,
+      body,
+    });
+    if (!reply.key || !reply.hash) throw new StorageUnavailableError(`Qiniu upload of ${key} did not complete`);
+    if (reply.key !== key) throw new StorageRejectedError(`Qiniu stored ${key} under another key`, 200);
+    if (reply.hash !== localHash) {
+      await this.delete([key]).catch(() => undefined);
+      throw new StorageUnavailableError(`Qiniu reports hash ${reply.hash} for ${key}, the streamed bytes have ${localHash}`);
+    }
+    return { key, size: reply.fsize ?? size, contentType: reply.mimeType ?? 'application/octet-stream', hash: reply.hash };
   }
 
   async stat(key: string): Promise<StoredObject | null> {
