@@ -72,6 +72,10 @@ export interface StackOptions {
   workers?: number;
   /** A port chosen in advance, when a setting must name the API's own URL. */
   port?: number;
+  /** API processes to start (each on its own port); 1 by default. */
+  apis?: number;
+  /** Each process gets its own STAGING_DIR and STORAGE_LOCAL_DIR (a deployment sharing no folder). */
+  privateFolders?: boolean;
 }
 
 /**
@@ -80,6 +84,8 @@ export interface StackOptions {
  */
 export class Stack {
   readonly api: ServiceProcess[] = [];
+  /** Base URL of each API process, in the order of `api`. */
+  readonly apiUrls: string[] = [];
   readonly workers: ServiceProcess[] = [];
   readonly id = randomBytes(4).toString('hex');
   readonly database = `avatar_e2e_${this.id}`;
@@ -112,6 +118,10 @@ export class Stack {
       ...this.options.env,
     };
     await this.startApi();
+    for (let i = 1; i < (this.options.apis ?? 1); i++) {
+      const port = await freePort();
+      await this.startApi({ PORT: String(port), API_BASE_URL: `http://127.0.0.1:${port}` });
+    }
     const quiet = /^(warn|error|fatal)$/i.test(this.env.WORKER_LOG_LEVEL ?? '');
     for (let i = 0; i < (this.options.workers ?? 1); i++) await this.startWorker({}, quiet);
     return this;
@@ -120,6 +130,7 @@ export class Stack {
   async startApi(env: Record<string, string> = {}): Promise<ServiceProcess> {
     const api = this.spawn('main', env);
     this.api.push(api);
+    this.apiUrls.push(env.API_BASE_URL ?? this.baseUrl);
     await api.waitFor(/listening on/);
     return api;
   }
@@ -153,6 +164,7 @@ export class Stack {
   }
 
   spawn(entry: 'main' | 'worker', env: Record<string, string> = {}): ServiceProcess {
+    if (this.options.privateFolders) env = { ...this.privateFolders(entry), ...env };
     const child = spawn(process.execPath, [join(DIST, `${entry}.js`)], {
       // Started in the stack's own folder, so a developer's .env in the checkout never reaches the processes under test.
       cwd: this.dir,
@@ -161,6 +173,12 @@ export class Stack {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new ServiceProcess(child);
+  }
+
+  /** `<stack dir>/<main|worker>-<n>/{staging,storage}`: folders no other process of the stack sees. */
+  private privateFolders(entry: 'main' | 'worker'): Record<string, string> {
+    const own = join(this.dir, `${entry}-${entry === 'main' ? this.api.length : this.workers.length}`);
+    return { STAGING_DIR: join(own, 'staging'), STORAGE_LOCAL_DIR: join(own, 'storage') };
   }
 
   /** Runs `node dist/cli <args>` against this stack's database, Redis and folders, as an operator would. */
