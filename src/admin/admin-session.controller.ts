@@ -7,6 +7,7 @@ import { AuthService } from '../auth/auth.service';
 import { AuthenticatedRequest, JwtGuard } from '../auth/jwt.guard';
 import { AdminLoginDto } from './dto/admin-login.dto';
 import { loginPage } from './login-page';
+import { ApiErrors } from '../docs/api-errors';
 
 const DASHBOARD = '/admin/queues';
 
@@ -34,6 +35,7 @@ export class AdminSessionController {
    * admin's `Authorization: Bearer` token. 204; 401 bad credentials or token; 403 not an admin.
    */
   @Post('session')
+  @ApiErrors(400, 401, 403)
   @ApiBearerAuth()
   async open(@Req() request: AuthenticatedRequest, @Res() response: Response, @Body() login: AdminLoginDto): Promise<void> {
     const fromForm = Boolean(request.is('application/x-www-form-urlencoded'));

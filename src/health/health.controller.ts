@@ -1,10 +1,11 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { AVATAR_QUEUE } from '../queue/queue.constants';
+import { ApiErrors } from '../docs/api-errors';
 
 @ApiTags('health')
 @Controller('health')
@@ -16,6 +17,17 @@ export class HealthController {
 
   /** 200 when MySQL and the broker answer, with the queue's backlog; 503 otherwise. */
   @Get()
+  @ApiErrors(503)
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      required: ['status', 'queue'],
+      properties: {
+        status: { type: 'string', enum: ['ok'] },
+        queue: { type: 'object', description: 'jobs per state', additionalProperties: { type: 'integer' } },
+      },
+    },
+  })
   async check(): Promise<{ status: 'ok'; queue: Record<string, number> }> {
     try {
       await this.dataSource.query('SELECT 1');

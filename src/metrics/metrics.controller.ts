@@ -1,8 +1,9 @@
 import { Controller, Get, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Metrics } from './metrics';
 import { MetricsTokenGuard } from './metrics-token.guard';
+import { ApiErrors } from '../docs/api-errors';
 
 @ApiTags('operations')
 @Controller('metrics')
@@ -11,8 +12,9 @@ export class MetricsController {
 
   /** Prometheus text exposition. Needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set. */
   @Get()
+  @ApiErrors(401)
   @ApiBearerAuth()
-  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } })
   @UseGuards(MetricsTokenGuard)
   async scrape(@Res() res: Response): Promise<void> {
     res.type(this.metrics.contentType).send(await this.metrics.scrape());

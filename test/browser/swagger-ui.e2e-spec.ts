@@ -19,6 +19,24 @@ describe('Swagger UI (headless Chromium)', () => {
     await stack.destroy();
   });
 
+  it('documents error answers with the error schema on every route that can fail, and a schema for /health', async () => {
+    const document = await (await fetch(`${stack.baseUrl}/docs-json`)).json();
+    expect(document.components.schemas.ErrorResponseDto).toMatchObject({ required: ['statusCode', 'message', 'error'] });
+    // Pages for people rather than API calls, which answer with a page or a redirect whatever happens.
+    const cannotFail = ['get /admin/login', 'get /admin/logout', 'delete /admin/session'];
+    const undocumented: string[] = [];
+    for (const [path, operations] of Object.entries<Record<string, any>>(document.paths)) {
+      for (const [method, operation] of Object.entries<any>(operations)) {
+        const errors = Object.entries<any>(operation.responses).filter(([status]) => Number(status) >= 400);
+        const documented = errors.length > 0 && errors.every(([, r]) => r.content?.['application/json']?.schema?.$ref === '#/components/schemas/ErrorResponseDto');
+        if (!documented && !cannotFail.includes(`${method} ${path}`)) undocumented.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    expect(undocumented).toEqual([]);
+    expect(document.paths['/users/me/avatar'].post.responses).toHaveProperty('415');
+    expect(document.paths['/health'].get.responses['200'].content['application/json'].schema).toMatchObject({ type: 'object' });
+  });
+
   it('authorizes with a bearer token and uploads an avatar with Try it out: 202', async () => {
     const client = await new ApiClient(stack.baseUrl).signUp();
     const { page, problems } = await openPage(browser, `${stack.baseUrl}/docs`);

@@ -14,7 +14,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Observable } from 'rxjs';
 import { CurrentUserId } from '../../auth/current-user-id.decorator';
 import { JwtGuard } from '../../auth/jwt.guard';
@@ -26,6 +26,7 @@ import { ConfirmUploadDto, UploadTokenDto, UploadTokenRequestDto } from './dto/u
 import { UploadEventDto, UploadStatusDto } from './dto/upload-status.dto';
 import { StagedFile } from './staging-storage';
 import { UploadEventsService } from './upload-events.service';
+import { ApiErrors } from '../../docs/api-errors';
 
 @ApiTags('avatars')
 @ApiBearerAuth()
@@ -44,6 +45,7 @@ export class AvatarsController {
    * 400 without a file in the `avatar` field, 413 over AVATAR_MAX_BYTES, 415 when the content is not an accepted image.
    */
   @Post()
+  @ApiErrors(400, 401, 413, 415, 429, 503)
   @HttpCode(202)
   @ApiConsumes('multipart/form-data')
   @ApiBody({
@@ -75,6 +77,7 @@ export class AvatarsController {
    * server chose, straight to storage (`uploadUrl`, multipart fields `token`, `key`, `file`).
    */
   @Post('upload-token')
+  @ApiErrors(400, 401, 413, 429)
   issueUploadToken(@CurrentUserId() userId: number, @Body() body: UploadTokenRequestDto): Promise<UploadTokenDto> {
     return this.directUploads.issue(userId, body);
   }
@@ -84,6 +87,7 @@ export class AvatarsController {
    * upload. 403 for another user's key, 404 when nothing was uploaded, 409 when already confirmed, 413/415 from storage.
    */
   @Post('confirm')
+  @ApiErrors(400, 401, 403, 404, 409, 413, 415, 503)
   @HttpCode(202)
   confirm(@CurrentUserId() userId: number, @Body() body: ConfirmUploadDto): Promise<UploadAcceptedDto> {
     return this.directUploads.confirm(userId, body.key, body.crop);
@@ -94,6 +98,7 @@ export class AvatarsController {
    * AVATAR_DELETE_GRACE_SEC, like a replaced avatar's; an upload received before the removal no longer sets it.
    */
   @Delete()
+  @ApiErrors(401)
   @HttpCode(204)
   async remove(@CurrentUserId() userId: number): Promise<void> {
     await this.removal.remove(userId);
@@ -105,8 +110,12 @@ export class AvatarsController {
    * token in the Authorization header (read the stream with fetch: EventSource cannot send headers).
    */
   @Sse('uploads/:uploadId/events')
-  @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'text/event-stream of `status` events', type: UploadEventDto })
+  @ApiErrors(400, 401, 404)
+  @ApiOkResponse({
+    description: '`status` events, each with data like this',
+    content: { 'text/event-stream': { schema: { $ref: getSchemaPath(UploadEventDto) } } },
+  })
+  @ApiExtraModels(UploadEventDto)
   events(
     @CurrentUserId() userId: number,
     @Param('uploadId', new ParseUUIDPipe()) uploadId: string,
@@ -116,6 +125,7 @@ export class AvatarsController {
 
   /** The outcome of one of the caller's uploads. */
   @Get('uploads/:uploadId')
+  @ApiErrors(400, 401, 404)
   status(
     @CurrentUserId() userId: number,
     @Param('uploadId', new ParseUUIDPipe()) uploadId: string,

@@ -18,6 +18,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StorageRejectedError } from '../storage.errors';
 import { LocalStorageDriver, sniffFile } from './local.storage-driver';
+import { ApiErrors } from '../../docs/api-errors';
 
 /** What the local store answers to a direct upload, shaped like Qiniu's default reply plus size and type. */
 interface DirectUploadReply {
@@ -38,6 +39,7 @@ export class LocalUploadController {
 
   /** Direct upload target for STORAGE_DRIVER=local; use the token and key from POST /users/me/avatar/upload-token. */
   @Post('upload')
+  @ApiErrors(400, 401, 403, 409, 413, 415)
   @HttpCode(200)
   @ApiConsumes('multipart/form-data')
   @ApiBody({
