@@ -16,6 +16,9 @@ export const avatarConfig = registerAs('avatar', () => ({
   formats: (process.env.AVATAR_FORMATS ?? 'webp').split(',').map((format) => format.trim()) as Array<'webp' | 'avif'>,
   /** How the square is chosen when the client sends no crop: sharp's attention or entropy strategy, or the centre. */
   cropStrategy: (process.env.AVATAR_CROP ?? 'attention').replace('center', 'centre') as 'attention' | 'entropy' | 'centre',
+  /** Each scan of a progressive JPEG is a full pass of the decoder over the image; photos have about a dozen. */
+  maxJpegScans: Number(process.env.AVATAR_MAX_JPEG_SCANS ?? 100),
+  decodeTimeoutSec: Number(process.env.AVATAR_DECODE_TIMEOUT_SEC ?? 20),
   /**
    * Where the API keeps a server-side upload until a worker takes it: `storage` streams it into the object store under
    * `incoming/<user>/<upload id>` (no folder shared between API and workers), `disk` into STAGING_DIR (shared).

@@ -82,4 +82,10 @@ describe('validateEnv', () => {
     expect(() => validateEnv({ TIMEZONE: 'Moon/Base' })).toThrow(/TIMEZONE: unknown IANA time zone/);
     expect(() => validateEnv({ AVATAR_SIZES: '512,8' })).toThrow(/AVATAR_SIZES/);
   });
+
+  it('wants positive whole numbers for the per-upload bounds', () => {
+    const invalid = { AVATAR_MAX_JPEG_SCANS: '0', AVATAR_DECODE_TIMEOUT_SEC: 'soon', TASK_TIME_LIMIT: '-5' };
+    for (const [name, value] of Object.entries(invalid)) expect(() => validateEnv({ [name]: value })).toThrow(new RegExp(`${name}: `));
+    expect(validateEnv({ AVATAR_MAX_JPEG_SCANS: '12', AVATAR_DECODE_TIMEOUT_SEC: '5', TASK_TIME_LIMIT: '30' })).toBeDefined();
+  });
 });

@@ -103,6 +103,9 @@ class Env {
   AVATAR_FORMATS?: string;
   @IsOptional() @IsIn(['attention', 'entropy', 'centre', 'center'], { message: 'AVATAR_CROP must be attention, entropy or centre' })
   AVATAR_CROP?: string;
+  @IsOptional() @IsInt() @Min(1) AVATAR_MAX_JPEG_SCANS?: number;
+  @IsOptional() @IsInt() @Min(1) AVATAR_DECODE_TIMEOUT_SEC?: number;
+  @IsOptional() @IsInt() @Min(1) TASK_TIME_LIMIT?: number;
 }
 
 const PICKLE_VARIABLES = ['TASK_SERIALIZER', 'RESULT_SERIALIZER', 'ACCEPT_CONTENT'];

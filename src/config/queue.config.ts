@@ -40,6 +40,8 @@ export const queueConfig = registerAs('queue', () => ({
   rateLimit: parseRateLimit(process.env.TASK_DEFAULT_RATE_LIMIT),
   maxRetries: Number(process.env.TASK_MAX_RETRIES ?? 3),
   retryBackoffMs: Number(process.env.TASK_RETRY_BACKOFF_MS ?? 2000),
+  /** Celery's task_time_limit: the longest one attempt of an upload job may hold a worker slot. */
+  timeLimitSec: Number(process.env.TASK_TIME_LIMIT ?? 120),
   /** Redis key prefix of the queues and of the result backend, so several deployments can share one Redis. */
   prefix: effectivePrefix(process.env.QUEUE_PREFIX ?? 'avatar-pipeline', [brokerTarget(), resultBackendTarget()]),
   cleanupCron: process.env.CLEANUP_CRON ?? '0 */1 * * *',

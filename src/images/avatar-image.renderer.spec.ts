@@ -1,12 +1,13 @@
 import { ConfigModule, ConfigType } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { gpsEntryCount } from '../../test/fixtures/exif-gps';
 import { DoneExpectation, FIXTURE_NAMES, FixtureSet, Rgb, generateFixtures } from '../../test/fixtures/generate-fixtures';
+import { scanBombJpeg } from '../../test/fixtures/scan-bomb';
 import { avatarConfig } from '../config/avatar.config';
 import { AvatarImageRenderer, RenderedAvatar, SourceCrop } from './avatar-image.renderer';
 import { ImageRejectedError } from './image-rejected.error';
@@ -17,7 +18,17 @@ type AvatarConfig = ConfigType<typeof avatarConfig>;
 
 const SIZES = [512, 256, 128, 64];
 const config = (overrides: Partial<AvatarConfig> = {}) =>
-  ({ maxBytes: 1_000_000, maxPixels: 40_000_000, sizes: SIZES, keepOriginal: true, formats: ['webp'], cropStrategy: 'centre', ...overrides }) as AvatarConfig;
+  ({
+    maxBytes: 1_000_000,
+    maxPixels: 40_000_000,
+    maxJpegScans: 100,
+    decodeTimeoutSec: 20,
+    sizes: SIZES,
+    keepOriginal: true,
+    formats: ['webp'],
+    cropStrategy: 'centre',
+    ...overrides,
+  }) as AvatarConfig;
 
 let root: string;
 let fixtures: FixtureSet;
@@ -25,7 +36,7 @@ let fixtures: FixtureSet;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'avatar-renderer-'));
   fixtures = await generateFixtures(join(root, 'fixtures'), { maxBytes: 1_000_000 });
-}, 60_000);
+}, 60_000); // about a second alone, far more on a loaded machine
 
 afterAll(() => rm(root, { recursive: true, force: true }));
 
@@ -207,6 +218,23 @@ describe(AvatarImageRenderer.name, () => {
 
     await expectRejected(render(fixtures.photo.path, { maxPixels: 1_500_000 }), /^image dimensions exceed 1.5 megapixels$/);
   });
+
+  it('refuses a JPEG with more scans than AVATAR_MAX_JPEG_SCANS before decoding it, and takes one within the limit', async () => {
+    await expectRejected(render(fixtures.scanBomb.path), /^the JPEG has more than 100 progressive scans \(photos have about 10\)/);
+
+    const fewScans = join(root, 'few-scans.jpg');
+    await writeFile(fewScans, scanBombJpeg(64, 12));
+    expect((await render(fewScans)).result.source).toEqual({ format: 'jpeg', width: 64, height: 64 });
+    await expectRejected(render(fewScans, { maxJpegScans: 11 }), /more than 11 progressive scans/);
+  });
+
+  it('gives up on a decode that runs past AVATAR_DECODE_TIMEOUT_SEC', async () => {
+    // ~1,000 full passes over 36 MP: several seconds on any machine, against a one-second deadline.
+    const slow = join(root, 'slow.jpg');
+    await writeFile(slow, scanBombJpeg(6000, 1000));
+
+    await expectRejected(render(slow, { maxJpegScans: 10_000, decodeTimeoutSec: 1 }), /^the image took longer than 1 s to decode/);
+  }, 60_000);
 
   it('reports a truncated JPEG as corrupt', async () => {
     await expectRejected(render(fixtures.truncatedJpeg.path), /^corrupt or truncated image$/);

@@ -67,13 +67,13 @@ export class AvatarImageRenderer {
    * placeholder. The square is the client's `crop` when given, otherwise chosen by AVATAR_CROP.
    */
   async render(sourcePath: string, outputDir: string, onProgress?: Progress, crop?: SourceCrop): Promise<RenderedAvatar> {
-    const { maxPixels, sizes, keepOriginal } = this.config;
+    const { sizes, keepOriginal } = this.config;
     const decoded = this.metrics?.stageTimer('decode');
-    const source = await inspectImage(sourcePath, maxPixels);
+    const source = await inspectImage(sourcePath, this.config);
     if (crop) assertCropInside(crop, source);
     // Smaller sources are upscaled rather than skipped: clients can rely on every configured size existing.
-    const square = await withSourceErrors(maxPixels, () => {
-      const upright = openImage(sourcePath, maxPixels);
+    const square = await withSourceErrors(this.config, () => {
+      const upright = openImage(sourcePath, this.config);
       const selected = crop ? upright.extract({ left: crop.x, top: crop.y, width: crop.width, height: crop.height }) : upright;
       return selected
         .resize(sizes[0], sizes[0], { fit: 'cover', position: crop ? 'centre' : CROP_POSITIONS[this.config.cropStrategy] })
@@ -110,8 +110,7 @@ export class AvatarImageRenderer {
   }
 
   private async writeOriginal(sourcePath: string, outputDir: string, format: ImageType): Promise<RenderedImage> {
-    const { maxPixels } = this.config;
-    const pipeline = openImage(sourcePath, maxPixels);
+    const pipeline = openImage(sourcePath, this.config);
     const encoded = {
       // Plain libjpeg-turbo: at full resolution mozjpeg takes ~9× longer for ~20% fewer bytes on a rarely served file.
       jpeg: () => pipeline.jpeg({ quality: 90 }),
@@ -122,7 +121,7 @@ export class AvatarImageRenderer {
       avif: () => pipeline.avif({ quality: 70, effort: 2 }),
     }[format]();
     // Encoding to memory keeps decoder failures (rejections) apart from disk failures (retryable).
-    const output = await withSourceErrors(maxPixels, () => encoded.toBuffer({ resolveWithObject: true }));
+    const output = await withSourceErrors(this.config, () => encoded.toBuffer({ resolveWithObject: true }));
     return this.save(outputDir, `original.${IMAGE_FORMATS[format].extension}`, 'original', null, format, output);
   }
 

@@ -3,6 +3,14 @@ import sharp, { Metadata, Sharp, SharpOptions } from 'sharp';
 import { ImageRejectedError } from './image-rejected.error';
 import { ImageType, unsupportedFormatMessage } from './image-formats';
 import { SNIFF_BYTES, sniffImageType, sniffRefusedFormat } from './image-sniffer';
+import { countJpegScans, tooManyScansMessage } from './jpeg-scan-counter';
+
+/** Bounds on the work one upload may cost the decoder. */
+export interface DecodeLimits {
+  maxPixels: number;
+  maxJpegScans: number;
+  decodeTimeoutSec: number;
+}
 
 /** An upload that passed every check made without decoding pixels. */
 export interface InspectedImage {
@@ -16,19 +24,23 @@ export interface InspectedImage {
  * Judges the upload from its header alone. Our own magic-byte check runs before sharp sees the file, so
  * SVG and PDF (which sharp would happily rasterise) never reach a decoder.
  */
-export async function inspectImage(path: string, maxPixels: number): Promise<InspectedImage> {
+export async function inspectImage(path: string, limits: DecodeLimits): Promise<InspectedImage> {
   const header = await readHeader(path);
   const type = sniffImageType(header);
   if (type === null) {
     const refused = sniffRefusedFormat(header);
     throw new ImageRejectedError(refused ? unsupportedFormatMessage(refused) : 'not an image');
   }
+  // The API counts scans too, but direct uploads reach the worker without passing through it.
+  if (type === 'jpeg' && (await countJpegScans(path, limits.maxJpegScans)) > limits.maxJpegScans) {
+    throw new ImageRejectedError(tooManyScansMessage(limits.maxJpegScans));
+  }
   // sharp refuses even to report dimensions beyond the pixel limit, so this also catches decompression bombs.
-  const metadata = await withSourceErrors(maxPixels, () => sharp(path, sourceOptions(maxPixels)).metadata());
+  const metadata = await withSourceErrors(limits, () => sharp(path, sourceOptions(limits)).metadata());
   if (!decodedAs(type, metadata) || !metadata.width || !metadata.height) {
     throw new ImageRejectedError('corrupt or truncated image');
   }
-  if (metadata.width * metadata.height > maxPixels) throw tooLarge(maxPixels);
+  if (metadata.width * metadata.height > limits.maxPixels) throw tooLarge(limits.maxPixels);
   return { type, width: metadata.autoOrient.width, height: metadata.autoOrient.height };
 }
 
@@ -37,22 +49,30 @@ function decodedAs(type: ImageType, metadata: Metadata): boolean {
   return type === 'avif' ? metadata.format === 'heif' && metadata.compression === 'av1' : metadata.format === type;
 }
 
-/** A pipeline over the upload's first frame, upright, 8-bit sRGB; sharp copies no metadata to outputs by default. */
-export function openImage(path: string, maxPixels: number): Sharp {
-  return sharp(path, sourceOptions(maxPixels)).rotate().toColourspace('srgb');
+/**
+ * A pipeline over the upload's first frame, upright, 8-bit sRGB; sharp copies no metadata to outputs by default.
+ * libvips checks the deadline between pipeline stages, so one long libjpeg step (a whole progressive decode) can
+ * overrun it: the scan limit above is what bounds that step.
+ */
+export function openImage(path: string, limits: DecodeLimits): Sharp {
+  return sharp(path, sourceOptions(limits)).timeout({ seconds: limits.decodeTimeoutSec }).rotate().toColourspace('srgb');
 }
 
 /** Runs a pipeline that reads the upload, turning decoder failures into a rejection a retry cannot fix. */
-export async function withSourceErrors<T>(maxPixels: number, run: () => Promise<T>): Promise<T> {
+export async function withSourceErrors<T>(limits: DecodeLimits, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (!(error instanceof Error) || 'code' in error || error.message.startsWith('Input file is missing')) throw error;
-    throw error.message.includes('pixel limit') ? tooLarge(maxPixels) : new ImageRejectedError('corrupt or truncated image');
+    if (error.message.includes('pixel limit')) throw tooLarge(limits.maxPixels);
+    if (error.message.startsWith('timeout')) {
+      throw new ImageRejectedError(`the image took longer than ${limits.decodeTimeoutSec} s to decode; try a smaller or simpler image`);
+    }
+    throw new ImageRejectedError('corrupt or truncated image');
   }
 }
 
-function sourceOptions(maxPixels: number): SharpOptions {
+function sourceOptions({ maxPixels }: DecodeLimits): SharpOptions {
   // 'error' also fails on truncation but tolerates the harmless warnings many phone JPEGs trigger.
   return { limitInputPixels: maxPixels, failOn: 'error', pages: 1, page: 0 };
 }

@@ -8,6 +8,8 @@ import { JobCodec } from './job-codec';
 import { AVATAR_QUEUE, MAINTENANCE_QUEUE } from './queue.constants';
 import { ResultBackend } from './result-backend';
 
+const JOB_TIMEOUT_GRACE_SEC = 10;
+
 const brokerConnectionsProvider = {
   provide: BrokerConnections,
   inject: [queueConfig.KEY],
@@ -32,6 +34,9 @@ class QueueConnectionsModule {}
           // Celery counts retries, Bull counts attempts: the first run plus TASK_MAX_RETRIES.
           attempts: config.maxRetries + 1,
           backoff: { type: 'exponential', delay: config.retryBackoffMs },
+          // A backstop that frees the slot of any job whose handler hangs; upload jobs enforce TASK_TIME_LIMIT
+          // themselves, with a reason and without retry, a little earlier.
+          timeout: (config.timeLimitSec + JOB_TIMEOUT_GRACE_SEC) * 1000,
           removeOnComplete: true,
           removeOnFail: 1000,
         },

@@ -42,6 +42,7 @@ class QiniuCallbackModule {}
       useFactory: (config: ConfigType<typeof avatarConfig>, metrics: Metrics, storage: StorageDriver) => ({
         storage: new StagingStorage(
           config.staging === 'storage' ? new StoreStagingSink(storage, config.maxBytes) : new DiskStagingSink(config.stagingDir),
+          config.maxJpegScans,
           (bytes) => metrics.bytesReceived.inc(bytes),
         ),
         limits: { fileSize: config.maxBytes, files: 1, fields: 10, parts: 11 },

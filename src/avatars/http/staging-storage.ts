@@ -4,12 +4,13 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Logger, PayloadTooLargeException, ServiceUnavailableException } from '@nestjs/common';
+import { Logger, PayloadTooLargeException, ServiceUnavailableException, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
 import type { AuthenticatedRequest } from '../../auth/jwt.guard';
 import { ImageType } from '../../images/image-formats';
 import { SNIFF_BYTES, sniffImageType, sniffRefusedFormat } from '../../images/image-sniffer';
+import { JpegScanCounter, tooManyScansMessage } from '../../images/jpeg-scan-counter';
 import { StorageDriver } from '../../storage/storage-driver';
 import { StorageRejectedError, StorageUnavailableError } from '../../storage/storage.errors';
 
@@ -88,13 +89,20 @@ function asHttpError(error: unknown): unknown {
   return error;
 }
 
-/** Hashes, sizes and sniffs the bytes passing through, holding only the first few. */
+/**
+ * Hashes, sizes and sniffs the bytes passing through, holding only the first few, and counts JPEG scans: past
+ * `maxJpegScans` it fails at once (415), so the rest of such a file is never kept.
+ */
 class UploadInspection extends Transform {
   private readonly hash = createHash('sha256');
+  private readonly scans = new JpegScanCounter();
   private header = Buffer.alloc(0);
   size = 0;
 
-  constructor(private readonly onBytes: (bytes: number) => void) {
+  constructor(
+    private readonly maxJpegScans: number,
+    private readonly onBytes: (bytes: number) => void,
+  ) {
     super();
   }
 
@@ -103,6 +111,8 @@ class UploadInspection extends Transform {
     this.size += chunk.length;
     this.onBytes(chunk.length);
     if (this.header.length < SNIFF_BYTES) this.header = Buffer.concat([this.header, chunk.subarray(0, SNIFF_BYTES - this.header.length)]);
+    this.scans.write(chunk);
+    if (this.scans.scans > this.maxJpegScans) return next(new UnsupportedMediaTypeException(tooManyScansMessage(this.maxJpegScans)));
     next(null, chunk);
   }
 
@@ -117,20 +127,21 @@ class UploadInspection extends Transform {
 }
 
 /**
- * Multer storage: one inspecting stream (sha256, size, magic bytes) in front of a sink (the staging folder or the
+ * Multer storage: one inspecting stream (sha256, size, magic bytes, JPEG scans) in front of a sink (the staging folder or the
  * object store), so no upload is ever held whole in memory. Multer enforces the size limit; when it trips, the
  * transfer to the sink is cut off at once, and the sink keeps nothing.
  */
 export class StagingStorage implements StorageEngine {
   constructor(
     private readonly sink: StagingSink,
+    private readonly maxJpegScans: number,
     /** Told the size of every chunk as it arrives (bytes-received metric). */
     private readonly onBytes: (bytes: number) => void = () => undefined,
   ) {}
 
   _handleFile(req: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<StagedFile>) => void): void {
     const id = randomUUID();
-    const inspection = new UploadInspection(this.onBytes);
+    const inspection = new UploadInspection(this.maxJpegScans, this.onBytes);
     file.stream.once('limit', () => inspection.destroy(new Error('file size limit reached')));
     const userId = (req as AuthenticatedRequest).userId;
     pipeline(file.stream, inspection, (bytes: AsyncIterable<Buffer>) => this.sink.keep(bytes, { id, userId })).then(

@@ -133,12 +133,15 @@ export class AvatarProcessingService {
   /**
    * One transaction, holding the user's row lock: the objects are checked again (a deletion job may have removed an
    * identical older object meanwhile; it takes the same lock), the avatar switches if this upload is the newest,
-   * and the upload is marked done.
+   * and the upload is marked done unless it was failed meanwhile.
    */
   private async commit(upload: AvatarUpload, rendered: RenderedAvatar, images: StoredImage[], crop: SourceCrop | null): Promise<boolean> {
     const objects = avatarObjectsOf(rendered, images, crop);
     return this.dataSource.transaction(async (manager) => {
       const previous = await this.users.lockAvatar(manager, upload.userId);
+      // An attempt that ran past TASK_TIME_LIMIT was failed while it kept running; it must not turn done now.
+      const current = await manager.findOne(AvatarUpload, { where: { id: upload.id }, lock: { mode: 'pessimistic_write' } });
+      if (current?.status === 'failed') throw new UploadAlreadyFailedError(current.error ?? 'the upload failed');
       const present = await Promise.all(images.map((image) => this.storage.stat(image.key)));
       if (present.some((object) => object === null)) {
         throw new StorageUnavailableError('a stored object vanished before the avatar was set; storing again');

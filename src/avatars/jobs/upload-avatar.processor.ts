@@ -16,8 +16,13 @@ const isDiscarded = (job: Job): boolean => (job as Job & { isDiscarded(): boolea
 // Bull never re-runs a failed job by itself; Job#retry (what the queue dashboard's retry calls) stamps `retriedOn`.
 const isRetriedByHand = (job: Job): boolean => Boolean((job as Job & { retriedOn?: number }).retriedOn);
 
+/** An attempt ran past TASK_TIME_LIMIT: whatever made it that slow would make a retry as slow. */
+class TimeLimitExceededError extends Error {
+  readonly name = 'TimeLimitExceededError';
+}
+
 /** Failures a retry cannot fix. */
-const PERMANENT = [ImageRejectedError, ContentNotAcceptedError, StorageRejectedError, UploadAlreadyFailedError];
+const PERMANENT = [ImageRejectedError, ContentNotAcceptedError, StorageRejectedError, UploadAlreadyFailedError, TimeLimitExceededError];
 
 @Processor(AVATAR_QUEUE)
 export class UploadAvatarProcessor implements OnApplicationBootstrap {
@@ -59,14 +64,18 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
       const task = this.codec.decodeTask<UploadAvatarJob>(job);
       uploadId = task.uploadId;
       this.logger.debug(`upload job ${job.id} attempt ${job.attemptsMade + 1} started`);
-      const outcome = await this.processing.process(
-        uploadId,
-        async (percent) => {
-          await job.progress(percent);
-          await this.report(job, { progress: percent });
-        },
-        isRetriedByHand(job),
-        task.crop,
+      const id = uploadId;
+      const outcome = await this.withinTimeLimit((expired) =>
+        this.processing.process(
+          id,
+          async (percent) => {
+            if (expired()) return;
+            await job.progress(percent);
+            await this.report(job, { progress: percent });
+          },
+          isRetriedByHand(job),
+          task.crop,
+        ),
       );
       this.logger.log(`upload ${uploadId} done${outcome.applied ? '' : ' (a newer upload had already set the avatar)'}`);
       return this.codec.encodeResult(outcome);
@@ -78,6 +87,30 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
       this.logger.warn(`upload job ${job.id} attempt ${job.attemptsMade + 1} failed${final ? ' for good' : ''}: ${reason}`);
       if (uploadId) await this.processing.recordFailure(uploadId, reason, final);
       throw error;
+    }
+  }
+
+  /**
+   * Fails the attempt once it has run TASK_TIME_LIMIT seconds, which frees its worker slot at once. Work still in
+   * flight (a native decode cannot be interrupted) finishes in the background and is thrown away: the commit
+   * refuses an upload that has failed meanwhile, and its stored objects are scheduled for deletion.
+   */
+  private async withinTimeLimit<T>(work: (expired: () => boolean) => Promise<T>): Promise<T> {
+    const limitSec = this.config.timeLimitSec;
+    let expired = false;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        expired = true;
+        reject(new TimeLimitExceededError(`processing took longer than ${limitSec} s; try a smaller or simpler image`));
+      }, limitSec * 1000);
+    });
+    const running = work(() => expired);
+    running.catch(() => undefined); // once the deadline has passed, a late failure has nobody left to tell
+    try {
+      return await Promise.race([running, deadline]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
