@@ -133,7 +133,7 @@ describe('the demo page (headless Chromium)', () => {
       await page.close();
     });
 
-    it('explains refusals in words: not an image, a file too large', async () => {
+    it('explains refusals in words: not an image, a file too large, a picture that cannot be decoded', async () => {
       const { page, problems } = await openPage(browser, `${stack.baseUrl}/`);
       await signUp(page, `refusals_${stack.id}`);
 
@@ -146,6 +146,13 @@ describe('the demo page (headless Chromium)', () => {
       await page.click('#upload');
       await page.waitForFunction(() => document.getElementById('message')!.textContent!.includes('too large'));
       expect(await page.textContent('#message')).toBe('That picture is too large. Please choose a smaller file.');
+      await page.click('#cancel');
+
+      // JPEG magic bytes and nothing else: the store takes it, the worker cannot decode it.
+      const broken = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64)]);
+      await page.setInputFiles('#file', { name: 'broken.jpg', mimeType: 'image/jpeg', buffer: broken });
+      await page.waitForFunction(() => document.getElementById('message')!.textContent!.includes('could not read'), undefined, { timeout: 60_000 });
+      expect(await page.textContent('#message')).toBe('We could not read that picture: the file seems damaged or incomplete. Please try another one.');
       expect(problems).toEqual([]);
       await page.close();
     });
