@@ -1,5 +1,9 @@
+import { ApiClient } from './support/client';
+import { solidJpeg } from './support/images';
 import { PrivateRedis } from './support/private-redis';
-import { ServiceProcess, Stack, eventually } from './support/stack';
+import { ServiceProcess, Stack, eventually, freePort } from './support/stack';
+
+const NOT_READY = { statusCode: 503, message: 'not ready', error: 'Service Unavailable', status: 'error' };
 
 async function probe(url: string): Promise<{ status: number; body: any; ms: number }> {
   const started = Date.now();
@@ -35,7 +39,7 @@ describe('worker probes on WORKER_HTTP_PORT', () => {
     const port = redis.port;
     await redis.stop();
     const unready = await eventually(() => probe(`${worker.probeUrl}/health/ready`), (reply) => reply.status === 503, 15_000);
-    expect(unready.body).toEqual({ statusCode: 503, message: 'not ready', error: 'Service Unavailable', status: 'error' });
+    expect(unready.body).toEqual(NOT_READY);
     // Each check gives up after 1 s; the margin is for a loaded machine, not a performance claim.
     expect(unready.ms).toBeLessThan(5000);
     expect(await probe(`${worker.probeUrl}/health/live`)).toMatchObject({ status: 200 });
@@ -46,5 +50,98 @@ describe('worker probes on WORKER_HTTP_PORT', () => {
     redis.port = port;
     await redis.start();
     await eventually(() => probe(`${worker.probeUrl}/health/ready`), (reply) => reply.status === 200, 30_000);
+  });
+});
+
+describe('API health', () => {
+  const stack = new Stack();
+  let admin: ApiClient;
+  let user: ApiClient;
+
+  const details = async () => (await admin.request('GET', '/health/details')).body;
+
+  beforeAll(async () => {
+    await stack.start();
+    admin = await new ApiClient(stack.baseUrl).signUp();
+    const made = await stack.cli(['make-admin', (await stack.query<{ username: string }>('SELECT username FROM users WHERE id = ?', [admin.userId]))[0].username]);
+    expect(made.code).toBe(0);
+    user = await new ApiClient(stack.baseUrl).signUp();
+  });
+  afterAll(() => stack.destroy());
+
+  it('answers the public probes with up or down only', async () => {
+    for (const path of ['/health', '/health/ready', '/health/live']) {
+      const reply = await new ApiClient(stack.baseUrl).request('GET', path);
+      expect(reply).toMatchObject({ status: 200, body: { status: 'ok' } });
+      expect(Object.keys(reply.body)).toEqual(['status']);
+    }
+  });
+
+  it('shows the details to admins only', async () => {
+    expect((await new ApiClient(stack.baseUrl).request('GET', '/health/details')).status).toBe(401);
+    expect((await user.request('GET', '/health/details')).status).toBe(403);
+    const body = await details();
+    expect(body.status).toBe('ok');
+    for (const check of ['mysql', 'broker', 'resultBackend', 'storage']) expect(body.checks[check]).toEqual({ status: 'up' });
+    expect(body.workers).toEqual([expect.objectContaining({ pid: stack.workers[0].pid, queues: ['avatars', 'maintenance'], concurrency: 2 })]);
+    expect(body.queues.find((q: any) => q.queue === 'avatars')).toMatchObject({ workers: 1, counts: { waiting: 0 } });
+    expect(body.queues.some((q: any) => q.warning)).toBe(false);
+  });
+
+  it('reports 0 workers and warns while an upload waits for none; the public probe stays up', async () => {
+    expect(await stack.workers[0].stop()).toBe(0);
+    const accepted = await user.upload(await solidJpeg(200, 200, '#c33'));
+    expect(accepted.status).toBe(202);
+
+    const body = await eventually(details, (b) => b.queues.find((q: any) => q.queue === 'avatars').counts.waiting === 1);
+    expect(body.workers).toEqual([]);
+    expect(body.queues.find((q: any) => q.queue === 'avatars')).toMatchObject({
+      workers: 0,
+      warning: 'no worker consumes "avatars" while 1 job(s) wait',
+    });
+    expect(await new ApiClient(stack.baseUrl).request('GET', '/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
+
+    await stack.startWorker();
+    expect((await user.settle(accepted.body.uploadId)).status).toBe('done');
+    const after = await eventually(details, (b) => b.workers.length === 1);
+    expect(after.queues.find((q: any) => q.queue === 'avatars')).toMatchObject({ workers: 1 });
+    expect(after.queues.some((q: any) => q.warning)).toBe(false);
+  });
+
+  it('goes 503 without details while its Redis is unreachable, and 200 once it is back', async () => {
+    const redis = await new PrivateRedis().start();
+    const port = await freePort();
+    const api = await stack.startApi({ PORT: String(port), BROKER_URL: `${redis.url}/0`, RESULT_BACKEND: `${redis.url}/1` });
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      expect((await probe(`${url}/health`)).status).toBe(200);
+      const redisPort = redis.port;
+      await redis.stop();
+      for (const path of ['/health', '/health/ready']) {
+        const reply = await eventually(() => probe(`${url}${path}`), (r) => r.status === 503, 15_000);
+        expect(reply.body).toEqual(NOT_READY);
+        // Each check gives up after 1 s; the margin is for a loaded machine, not a performance claim.
+        expect(reply.ms).toBeLessThan(5000);
+      }
+      expect((await probe(`${url}/health/live`)).status).toBe(200);
+      redis.port = redisPort;
+      await redis.start();
+      await eventually(() => probe(`${url}/health`), (r) => r.status === 200, 30_000);
+    } finally {
+      await api.stop();
+      await redis.stop();
+    }
+  });
+
+  it('answers 503 on SIGTERM while still serving for SHUTDOWN_DRAIN_MS, then exits cleanly', async () => {
+    const port = await freePort();
+    const api = await stack.startApi({ PORT: String(port), SHUTDOWN_DRAIN_MS: '4000' });
+    const url = `http://127.0.0.1:${port}`;
+    expect((await probe(`${url}/health/ready`)).status).toBe(200);
+    const exited = api.stop();
+    const draining = await eventually(() => probe(`${url}/health/ready`), (r) => r.status === 503, 3000);
+    expect(draining.body).toEqual(NOT_READY);
+    expect((await probe(`${url}/health/live`)).status).toBe(200);
+    expect(await exited).toBe(0);
   });
 });

@@ -88,6 +88,7 @@ class Env {
   METRICS_TOKEN?: string;
   @IsOptional() @IsString() @MinLength(1) WORKER_HTTP_HOST?: string;
   @IsOptional() @IsInt() @Min(0) @Max(65535) WORKER_HTTP_PORT?: number;
+  @IsOptional() @IsInt() @Min(0) SHUTDOWN_DRAIN_MS?: number;
   @IsOptional() @Matches(/^(\d+(\.\d+)?\/[smh])?$/, { message: 'TASK_DEFAULT_RATE_LIMIT must look like 100/s, 600/m or 3600/h' })
   TASK_DEFAULT_RATE_LIMIT?: string;
   @IsOptional() @IsInt() @Min(0) @Max(50) TASK_MAX_RETRIES?: number;

@@ -12,4 +12,6 @@ export const observabilityConfig = registerAs('observability', () => ({
   workerHttpHost: process.env.WORKER_HTTP_HOST ?? '127.0.0.1',
   /** 0 lets the system pick a free port (tests); the worker logs the one it got. */
   workerHttpPort: Number(process.env.WORKER_HTTP_PORT ?? 9464),
+  /** API: how long readiness answers 503 on SIGTERM, while requests are still served, before the server closes. */
+  shutdownDrainMs: Number(process.env.SHUTDOWN_DRAIN_MS ?? 0),
 }));

@@ -10,6 +10,9 @@ import { within } from './within';
 /** Each check answers within this, even when its dependency hangs, so a probe never times out. */
 export const CHECK_TIMEOUT_MS = 1000;
 
+/** The body of every failed readiness probe: nothing about which dependency failed or why (that goes to the log). */
+export const NOT_READY = { statusCode: 503, message: 'not ready', error: 'Service Unavailable', status: 'error' } as const;
+
 // A key nobody writes: a store that answers "not found" for it is reachable.
 const STORAGE_PROBE_KEY = 'health/probe';
 

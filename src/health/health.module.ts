@@ -1,6 +1,16 @@
 import { Module } from '@nestjs/common';
 import { QueueModule } from '../queue/queue.module';
+import { UsersModule } from '../users/users.module';
+import { HealthChecksModule } from './health-checks.module';
 import { HealthController } from './health.controller';
+import { QueueReport } from './queue-report';
+import { ShutdownDrain } from './shutdown-drain';
 
-@Module({ imports: [QueueModule], controllers: [HealthController] })
+/** The API's probes (`/health`, `/health/live`, `/health/ready`) and the admin's `/health/details`. */
+@Module({
+  // UsersModule: AdminGuard reads the caller's role.
+  imports: [HealthChecksModule, QueueModule, UsersModule],
+  controllers: [HealthController],
+  providers: [QueueReport, ShutdownDrain],
+})
 export class HealthModule {}

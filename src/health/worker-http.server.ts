@@ -6,9 +6,7 @@ import { AddressInfo } from 'node:net';
 import { observabilityConfig } from '../config/observability.config';
 import { Metrics } from '../metrics/metrics';
 import { metricsAccessAllowed } from '../metrics/metrics-token';
-import { DependencyChecks } from './dependency-checks';
-
-const NOT_READY = { statusCode: 503, message: 'not ready', error: 'Service Unavailable', status: 'error' };
+import { DependencyChecks, NOT_READY } from './dependency-checks';
 
 /**
  * Worker only: a plain node:http listener on WORKER_HTTP_PORT (no Nest HTTP app in the worker) for
