@@ -87,6 +87,23 @@ describe(QiniuEmulator.name, () => {
       expect((await formUpload([['token', prefix], ['key', 'users/7/a.png'], ['file', blob(pngBytes(60))]])).status).toBe(200);
     });
 
+    it('answers the CORS preflight of a web page on another origin, as Qiniu up hosts do', async () => {
+      const preflight = await fetch(`${base}/`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://127.0.0.1:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-custom' },
+      });
+      expect(preflight.status).toBe(200);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+      expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+      expect(preflight.headers.get('access-control-allow-headers')).toBe('x-custom');
+      const form = new FormData();
+      form.append('token', token({ scope: 'avatars' }));
+      form.append('file', blob(pngBytes(128), 'image/png'), 'a.png');
+      const upload = await fetch(`${base}/`, { method: 'POST', body: form, headers: { origin: 'http://127.0.0.1:3000' } });
+      expect(upload.status).toBe(200);
+      expect(upload.headers.get('access-control-allow-origin')).toBe('*');
+    });
+
     it('answers 401 for a forged token, an unknown bucket with 631', async () => {
       const forged = token({ scope: 'avatars' }).replace(/^([^:]+):[^:]+:/, '$1:AAAA:');
       expect(await formUpload([['token', forged], ['file', blob('x')]])).toMatchObject({ status: 401, body: { error: 'bad token' } });
