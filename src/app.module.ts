@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { ConditionalModule } from '@nestjs/config';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
+import { UnavailableFilter } from './availability/unavailable.filter';
 import { AvatarsHttpModule } from './avatars/http/avatars-http.module';
 import { AppConfigModule } from './config/config.module';
 import { usesStorageDriver } from './config/storage.config';
@@ -35,5 +37,6 @@ import { WebModule } from './web/web.module';
     MetricsHttpModule,
     WebModule,
   ],
+  providers: [{ provide: APP_FILTER, useClass: UnavailableFilter }],
 })
 export class AppModule {}

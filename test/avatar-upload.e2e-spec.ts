@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Bull from 'bull';
 import Redis from 'ioredis';
@@ -40,7 +40,7 @@ describe('server-side avatar upload (API and worker as separate processes, local
   it('answers 202 at once, then a worker stores the avatar and the URL serves the stored bytes', async () => {
     const accepted = await client.upload(await photo(640, 480, '#3366cc'));
     expect(accepted.status).toBe(202);
-    expect(accepted.body).toMatchObject({ status: 'queued', jobId: `upload-${accepted.body.uploadId}` });
+    expect(accepted.body).toMatchObject({ status: 'queued', jobId: `upload-${accepted.body.uploadId}-1` });
     expect(accepted.body.statusUrl).toBe(`/users/me/avatar/uploads/${accepted.body.uploadId}`);
 
     const settled = await client.settle(accepted.body.uploadId);
@@ -140,7 +140,7 @@ function form(field: string, bytes: Buffer): FormData {
 
 describe('scheduled staging cleanup (the Celery Beat counterpart)', () => {
   // Runs every second and keeps finished uploads' files about two seconds.
-  const stack = new Stack({ env: { CLEANUP_CRON: '* * * * * *', STAGING_RETENTION_HOURS: '0.0005' } });
+  const stack = new Stack({ env: { CLEANUP_CRON: '* * * * * *', STAGING_RETENTION_HOURS: '0.0005', RECONCILE_INTERVAL_SEC: '1' } });
 
   beforeAll(() => stack.start());
   afterAll(() => stack.destroy());
@@ -158,22 +158,39 @@ describe('scheduled staging cleanup (the Celery Beat counterpart)', () => {
     expect((await client.request('GET', '/users/me')).body.avatar).toBeNull();
   });
 
-  it('fails an upload whose job was lost, so no client waits forever', async () => {
+  /** What a flushed or failed-over Redis does to a waiting job. */
+  async function loseJob(jobId: string): Promise<void> {
+    const redis = new Redis('redis://127.0.0.1:6379/0');
+    try {
+      await redis.lrem(`${stack.prefix}:avatars:wait`, 0, jobId);
+      await redis.del(`${stack.prefix}:avatars:${jobId}`);
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  it('re-drives an upload whose job was lost under a fresh job id, so it still ends done', async () => {
     const client = await new ApiClient(stack.baseUrl).signUp();
     const [worker] = stack.workers.splice(0, 1);
     await worker.stop();
     const accepted = await client.upload(await photo(100, 100, '#004488'));
-    const redis = new Redis('redis://127.0.0.1:6379/0');
-    try {
-      // What a flushed or failed-over Redis does to a waiting job.
-      await redis.lrem(`${stack.prefix}:avatars:wait`, 0, accepted.body.jobId);
-      await redis.del(`${stack.prefix}:avatars:${accepted.body.jobId}`);
-    } finally {
-      redis.disconnect();
-    }
+    await loseJob(accepted.body.jobId);
     await stack.startWorker();
     const settled = await client.settle(accepted.body.uploadId, 20_000);
-    expect(settled).toMatchObject({ status: 'failed', error: expect.stringMatching(/job was lost; please upload again/) });
+    expect(settled).toMatchObject({ status: 'done', jobId: `upload-${accepted.body.uploadId}-2` });
+    expect((await client.request('GET', '/users/me')).body.avatarUrl).toBe(settled.avatarUrl);
     await eventually(async () => readdirSync(stack.stagingDir), (files) => files.length === 0, 15_000);
+  });
+
+  it('fails an upload whose job and staged file were both lost, with a reason, so no client waits forever', async () => {
+    const client = await new ApiClient(stack.baseUrl).signUp();
+    const [worker] = stack.workers.splice(0, 1);
+    await worker.stop();
+    const accepted = await client.upload(await photo(100, 100, '#448800'));
+    await loseJob(accepted.body.jobId);
+    rmSync(join(stack.stagingDir, accepted.body.uploadId));
+    await stack.startWorker();
+    const settled = await client.settle(accepted.body.uploadId, 20_000);
+    expect(settled).toMatchObject({ status: 'failed', error: 'the uploaded file is no longer available; please upload again' });
   });
 });

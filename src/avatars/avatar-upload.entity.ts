@@ -1,3 +1,4 @@
+import type { SourceCrop } from '../images/avatar-image.renderer';
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 export type UploadStatus = 'queued' | 'processing' | 'done' | 'failed';
@@ -46,6 +47,10 @@ export class AvatarUpload {
   /** The temporary object in the store: a direct upload's, or a server-side upload's with STAGING=storage. */
   @Column({ name: 'direct_key', type: 'varchar', length: 512, nullable: true })
   directKey: string | null;
+
+  /** The square the client chose, in pixels of the upright upload (kept so that a re-driven job still applies it). */
+  @Column({ type: 'json', nullable: true })
+  crop: SourceCrop | null;
 
   /** The key of the main stored object (the largest WebP variant). */
   @Column({ name: 'storage_key', type: 'varchar', length: 512, nullable: true })

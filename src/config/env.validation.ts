@@ -95,6 +95,12 @@ class Env {
   @IsOptional() @IsInt() @Min(1) TASK_RETRY_BACKOFF_MS?: number;
   @IsOptional() @Matches(/^[A-Za-z0-9_:.{}-]+$/) QUEUE_PREFIX?: string;
   @IsOptional() @IsString() CLEANUP_CRON?: string;
+  @IsOptional() @IsInt() @Min(1) RECONCILE_INTERVAL_SEC?: number;
+  @IsOptional() @IsInt() @Min(2) TASK_LOCK_SEC?: number;
+  @IsOptional() @IsInt() @Min(1) TASK_STALLED_INTERVAL_SEC?: number;
+  @IsOptional() @IsInt() @Min(0) TASK_MAX_STALLED_COUNT?: number;
+  @IsOptional() @IsInt() @Min(50) BROKER_TIMEOUT_MS?: number;
+  @IsOptional() @IsInt() @Min(100) TASK_DATABASE_RETRY_DELAY_MS?: number;
 
   @IsOptional() @IsInt() @Min(1) AVATAR_MAX_PIXELS?: number;
   @IsOptional() @Matches(/^\s*\d+\s*(,\s*\d+\s*)*$/, { message: 'AVATAR_SIZES must be a comma-separated list of pixel sizes' })

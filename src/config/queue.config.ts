@@ -45,4 +45,15 @@ export const queueConfig = registerAs('queue', () => ({
   /** Redis key prefix of the queues and of the result backend, so several deployments can share one Redis. */
   prefix: effectivePrefix(process.env.QUEUE_PREFIX ?? 'avatar-pipeline', [brokerTarget(), resultBackendTarget()]),
   cleanupCron: process.env.CLEANUP_CRON ?? '0 */1 * * *',
+  /** How often the reconciler compares MySQL (the truth) with the queue and re-drives uploads whose job was lost. */
+  reconcileIntervalSec: Number(process.env.RECONCILE_INTERVAL_SEC ?? 30),
+  /** A job's lock: a worker that dies mid-job loses it after this long, and the stalled check hands the job on. */
+  taskLockSec: Number(process.env.TASK_LOCK_SEC ?? 10),
+  stalledIntervalSec: Number(process.env.TASK_STALLED_INTERVAL_SEC ?? 5),
+  /** A job whose worker died this many times fails, with a reason, instead of being handed on again. */
+  maxStalledCount: Number(process.env.TASK_MAX_STALLED_COUNT ?? 2),
+  /** Longest wait for the broker or result backend on a request path (connect or command) before answering 503. */
+  brokerTimeoutMs: Number(process.env.BROKER_TIMEOUT_MS ?? 2000),
+  /** Delay before a job that found MySQL unavailable runs again; such a run does not count as an attempt. */
+  databaseRetryDelayMs: Number(process.env.TASK_DATABASE_RETRY_DELAY_MS ?? 5000),
 }));

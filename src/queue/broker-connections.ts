@@ -1,5 +1,7 @@
+import { Logger } from '@nestjs/common';
 import Redis, { Cluster, RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config/redis-target';
+import { failFastOnceConnected, watchConnection } from './connection-watch';
 import { connectRedis } from './redis-connection';
 
 /**
@@ -9,6 +11,7 @@ import { connectRedis } from './redis-connection';
  * one is a cluster client, which opens one connection per node it talks to.
  */
 export class BrokerConnections {
+  private readonly logger = new Logger('Broker');
   private shared = new Map<'client' | 'subscriber', Redis | Cluster>();
   private readonly opened: (Redis | Cluster)[] = [];
 
@@ -16,6 +19,8 @@ export class BrokerConnections {
     private readonly target: RedisTarget,
     private readonly limit: number,
     private readonly connectionName: string,
+    /** BROKER_TIMEOUT_MS: bounds connecting and every command of the `client` connection. */
+    private readonly timeoutMs: number,
   ) {}
 
   create(type: 'client' | 'subscriber' | 'bclient', redisOpts?: RedisOptions): Redis | Cluster {
@@ -32,13 +37,24 @@ export class BrokerConnections {
     const connection = connectRedis(this.target, {
       ...redisOpts,
       connectionName: this.connectionName,
+      connectTimeout: this.timeoutMs,
       // Bull's blocking and subscriber connections must not time out or give up on queued commands.
       maxRetriesPerRequest: null,
       enableReadyCheck: false,
+      // The client connection carries requests' commands (enqueue, counts): they must fail within the timeout.
+      ...(type === 'client' ? { commandTimeout: this.timeoutMs } : {}),
     });
+    watchConnection(connection, `broker (${type})`, this.logger);
+    if (type === 'client') failFastOnceConnected(connection);
     this.opened.push(connection);
     if (type !== 'bclient') this.shared.set(type, connection);
     return connection;
+  }
+
+  /** False while the broker is known to be unreachable: a request can be refused at once. */
+  get reachable(): boolean {
+    const client = this.shared.get('client');
+    return !client || client.status === 'ready';
   }
 
   get count(): number {

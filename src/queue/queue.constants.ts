@@ -6,6 +6,7 @@ export const MAINTENANCE_QUEUE = 'maintenance';
 export const UPLOAD_AVATAR_JOB = 'upload-avatar';
 export const DELETE_OBJECTS_JOB = 'delete-avatar-objects';
 export const CLEANUP_STAGING_JOB = 'cleanup-staging';
+export const RECONCILE_UPLOADS_JOB = 'reconcile-uploads';
 
 export interface UploadAvatarJob {
   uploadId: string;
@@ -20,8 +21,20 @@ export interface DeleteObjectsJob {
   keys: string[];
 }
 
-/** The job id is derived from the upload id, so enqueuing the same upload twice yields one job. */
-export const uploadJobId = (uploadId: string): string => `upload-${uploadId}`;
+/**
+ * One job id per enqueue of an upload: `upload-<uploadId>-<n>`, n counting the enqueues. Bull silently ignores add()
+ * with an id that still exists, so a re-drive must never reuse one. The upload row keeps its current job id, so the
+ * count lives in MySQL with everything else.
+ */
+export const uploadJobId = (uploadId: string, enqueue: number): string => `upload-${uploadId}-${enqueue}`;
 
-/** Lets a worker mark the upload failed even when it cannot decode the job's payload. */
-export const uploadIdOfJob = (jobId: string | number): string | undefined => /^upload-(.+)$/.exec(String(jobId))?.[1];
+/** How many times the upload behind this job id was enqueued (0 for none; 1 for ids from before the count). */
+export const enqueueCountOf = (jobId: string | null): number => {
+  if (!jobId) return 0;
+  const count = /^upload-[0-9a-f-]{36}-(\d+)$/.exec(jobId)?.[1];
+  return count ? Number(count) : 1;
+};
+
+/** Lets a worker mark the upload failed even when it cannot decode the job's payload (which carries the upload id). */
+export const uploadIdOfJob = (jobId: string | number): string | undefined =>
+  /^upload-([0-9a-f-]{36})(?:-\d+)?$/.exec(String(jobId))?.[1];

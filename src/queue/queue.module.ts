@@ -5,8 +5,10 @@ import { Queue } from 'bull';
 import { queueConfig } from '../config/queue.config';
 import { BrokerConnections } from './broker-connections';
 import { JobCodec } from './job-codec';
+import { BrokerPolicyCheck } from './broker-policy-check';
 import { AVATAR_QUEUE, MAINTENANCE_QUEUE } from './queue.constants';
 import { ResultBackend } from './result-backend';
+import { RETRY_BACKOFF, retryDelay } from './retry-backoff';
 
 const JOB_TIMEOUT_GRACE_SEC = 10;
 
@@ -14,7 +16,7 @@ const brokerConnectionsProvider = {
   provide: BrokerConnections,
   inject: [queueConfig.KEY],
   useFactory: (config: ConfigType<typeof queueConfig>) =>
-    new BrokerConnections(config.broker, config.brokerPoolLimit, `${config.prefix}:${process.pid}`),
+    new BrokerConnections(config.broker, config.brokerPoolLimit, `${config.prefix}:${process.pid}`, config.brokerTimeoutMs),
 };
 
 /** Holds the broker connections, so that Bull's root options and QueueModule share one instance. */
@@ -30,10 +32,19 @@ class QueueConnectionsModule {}
       useFactory: (config: ConfigType<typeof queueConfig>, connections: BrokerConnections) => ({
         prefix: config.prefix,
         createClient: (type, redisOpts) => connections.create(type, redisOpts),
+        settings: {
+          // A worker killed mid-job stops renewing its lock; within TASK_LOCK_SEC + TASK_STALLED_INTERVAL_SEC another
+          // worker's stalled check puts the job back in the queue (or fails it after TASK_MAX_STALLED_COUNT times).
+          lockDuration: config.taskLockSec * 1000,
+          lockRenewTime: (config.taskLockSec * 1000) / 2,
+          stalledInterval: config.stalledIntervalSec * 1000,
+          maxStalledCount: config.maxStalledCount,
+          backoffStrategies: { [RETRY_BACKOFF]: retryDelay(config.retryBackoffMs) },
+        },
         defaultJobOptions: {
           // Celery counts retries, Bull counts attempts: the first run plus TASK_MAX_RETRIES.
           attempts: config.maxRetries + 1,
-          backoff: { type: 'exponential', delay: config.retryBackoffMs },
+          backoff: { type: RETRY_BACKOFF },
           // A backstop that frees the slot of any job whose handler hangs; upload jobs enforce TASK_TIME_LIMIT
           // themselves, with a reason and without retry, a little earlier.
           timeout: (config.timeLimitSec + JOB_TIMEOUT_GRACE_SEC) * 1000,
@@ -51,8 +62,8 @@ class QueueConnectionsModule {}
       { name: MAINTENANCE_QUEUE },
     ),
   ],
-  providers: [JobCodec, ResultBackend],
-  exports: [BullModule, JobCodec, ResultBackend],
+  providers: [JobCodec, ResultBackend, BrokerPolicyCheck],
+  exports: [BullModule, JobCodec, ResultBackend, QueueConnectionsModule],
 })
 export class QueueModule implements OnApplicationShutdown {
   constructor(

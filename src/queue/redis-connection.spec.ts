@@ -41,7 +41,7 @@ describe('connectRedis', () => {
 describe('BrokerConnections', () => {
   it('still holds BROKER_POOL_LIMIT with a Sentinel target', () => {
     const target = parseRedisTarget('sentinel://127.0.0.1:1', '{"master_name":"m"}');
-    const connections = new BrokerConnections(target, 3, 'limit-test');
+    const connections = new BrokerConnections(target, 3, 'limit-test', 2000);
     const lazy = { lazyConnect: true };
     const client = connections.create('client', lazy);
     expect(connections.create('client', lazy)).toBe(client);

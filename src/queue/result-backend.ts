@@ -1,7 +1,8 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import Redis, { Cluster } from 'ioredis';
 import { queueConfig } from '../config/queue.config';
+import { failFastOnceConnected, watchConnection } from './connection-watch';
 import { EncodedPayload, decodePayload, encodePayload } from './job-codec';
 import { connectRedis } from './redis-connection';
 
@@ -27,6 +28,7 @@ export interface JobRecord {
  */
 @Injectable()
 export class ResultBackend implements OnApplicationShutdown {
+  private readonly logger = new Logger(ResultBackend.name);
   private readonly redis: Redis | Cluster;
   private readonly indexKey: string;
   private readonly writes = new Map<string, Promise<void>>();
@@ -35,7 +37,14 @@ export class ResultBackend implements OnApplicationShutdown {
   private readonly watchers = new Map<string, Set<() => void>>();
 
   constructor(@Inject(queueConfig.KEY) private readonly config: ConfigType<typeof queueConfig>) {
-    this.redis = connectRedis(config.resultBackendTarget, { lazyConnect: true, connectionName: `${config.prefix}:results:${process.pid}` });
+    this.redis = connectRedis(config.resultBackendTarget, {
+      lazyConnect: true,
+      connectionName: `${config.prefix}:results:${process.pid}`,
+      connectTimeout: config.brokerTimeoutMs,
+      commandTimeout: config.brokerTimeoutMs,
+    });
+    watchConnection(this.redis, 'result backend', this.logger);
+    failFastOnceConnected(this.redis);
     this.indexKey = `${config.prefix}:results`;
   }
 

@@ -28,6 +28,16 @@ export class PrivateRedis {
     await exited;
   }
 
+  /** FLUSHALL: what a Redis that lost its data, or an operator's mistake, leaves behind. */
+  async flushAll(): Promise<void> {
+    const redis = new Redis(this.url, { maxRetriesPerRequest: 1 });
+    try {
+      await redis.flushall();
+    } finally {
+      redis.disconnect();
+    }
+  }
+
   private async ping(): Promise<boolean> {
     const redis = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     try {

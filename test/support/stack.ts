@@ -53,6 +53,12 @@ export class ServiceProcess {
     return code;
   }
 
+  /** SIGKILL: a crash, with no chance to finish or clean up. */
+  async kill(): Promise<void> {
+    if (this.running) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
   waitForExit(): Promise<number | null> {
     return this.exited;
   }
@@ -76,6 +82,8 @@ export interface StackOptions {
   apis?: number;
   /** Each process gets its own STAGING_DIR and STORAGE_LOCAL_DIR (a deployment sharing no folder). */
   privateFolders?: boolean;
+  /** A private MariaDB (test/support/private-mariadb.ts) instead of the shared one on 3306. */
+  mysqlPort?: number;
 }
 
 /**
@@ -98,6 +106,10 @@ export class Stack {
 
   constructor(private readonly options: StackOptions = {}) {}
 
+  get mysqlPort(): number {
+    return this.options.mysqlPort ?? 3306;
+  }
+
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -109,7 +121,7 @@ export class Stack {
       JWT_SECRET: randomBytes(32).toString('hex'),
       PORT: String(this.port),
       API_BASE_URL: this.baseUrl,
-      DATABASE_URL: `mysql://root@127.0.0.1:3306/${this.database}`,
+      DATABASE_URL: `mysql://root@127.0.0.1:${this.mysqlPort}/${this.database}`,
       QUEUE_PREFIX: this.prefix,
       STAGING_DIR: this.stagingDir,
       STORAGE_LOCAL_DIR: this.storageDir,
@@ -209,7 +221,7 @@ export class Stack {
   }
 
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const connection = await createConnection({ host: '127.0.0.1', user: 'root', database: this.database });
+    const connection = await createConnection({ host: '127.0.0.1', port: this.mysqlPort, user: 'root', database: this.database });
     try {
       const [rows] = await connection.query(sql, params);
       return rows as T[];
@@ -221,7 +233,7 @@ export class Stack {
   async destroy(): Promise<void> {
     try {
       await Promise.all([...this.api, ...this.workers].map((p) => p.stop()));
-      const connection = await createConnection({ host: '127.0.0.1', user: 'root' });
+      const connection = await createConnection({ host: '127.0.0.1', port: this.mysqlPort, user: 'root' });
       await connection.query(`DROP DATABASE IF EXISTS \`${this.database}\``);
       await connection.end();
       for (const db of new Set([0, 1, ...redisDbs(this.env)])) {

@@ -7,10 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { queueConfig } from '../../config/queue.config';
 import { JobCodec } from '../../queue/job-codec';
+import { BrokerConnections } from '../../queue/broker-connections';
 import { AVATAR_QUEUE } from '../../queue/queue.constants';
 import { ResultBackend } from '../../queue/result-backend';
 import { StorageDriver } from '../../storage/storage-driver';
 import { AvatarUpload } from '../avatar-upload.entity';
+import { UploadRedriveService } from '../upload-redrive.service';
 import { AvatarUploadsService } from './avatar-uploads.service';
 import { StagedFile } from './staging-storage';
 
@@ -43,6 +45,7 @@ describe(AvatarUploadsService.name, () => {
   let service: AvatarUploadsService;
   let uploads: MemoryUploads;
   let queue: FakeQueue;
+  let broker: { reachable: boolean };
 
   const staged = (bytes: Buffer, detectedType: StagedFile['detectedType'], refusedFormat: string | null = null): StagedFile => {
     const path = join(dir, 'f1e2d3c4-0000-4000-8000-000000000001');
@@ -54,6 +57,7 @@ describe(AvatarUploadsService.name, () => {
     dir = mkdtempSync(join(tmpdir(), 'uploads-spec-'));
     uploads = new MemoryUploads();
     queue = new FakeQueue();
+    broker = { reachable: true };
     const moduleRef = await Test.createTestingModule({
       providers: [
         AvatarUploadsService,
@@ -63,24 +67,26 @@ describe(AvatarUploadsService.name, () => {
         { provide: getQueueToken(AVATAR_QUEUE), useValue: queue },
         { provide: ResultBackend, useValue: { record: async () => undefined, get: async () => null } },
         { provide: StorageDriver, useValue: { urlFor: (key: string) => `https://cdn.example.com/${key}` } },
+        { provide: BrokerConnections, useValue: broker },
+        UploadRedriveService,
       ],
     }).compile();
     service = moduleRef.get(AvatarUploadsService);
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('records the upload, then enqueues one job whose id derives from the upload id', async () => {
+  it('records the upload, then enqueues its first job, whose id names the upload and the enqueue', async () => {
     const file = staged(Buffer.from([0xff, 0xd8, 0xff, 0xe0]), 'jpeg');
     const accepted = await service.acceptServerUpload(7, file);
     expect(accepted).toEqual({
       uploadId: file.filename,
-      jobId: `upload-${file.filename}`,
+      jobId: `upload-${file.filename}-1`,
       status: 'queued',
       statusUrl: `/users/me/avatar/uploads/${file.filename}`,
     });
     expect(uploads.rows.get(file.filename)).toMatchObject({ userId: 7, status: 'queued', contentType: 'image/jpeg', stagedPath: file.path });
     expect(queue.added).toEqual([
-      { name: 'upload-avatar', data: { contentType: 'application/json', body: JSON.stringify({ uploadId: file.filename }) }, opts: { jobId: `upload-${file.filename}` } },
+      { name: 'upload-avatar', data: { contentType: 'application/json', body: JSON.stringify({ uploadId: file.filename }) }, opts: { jobId: `upload-${file.filename}-1` } },
     ]);
   });
 
@@ -93,6 +99,25 @@ describe(AvatarUploadsService.name, () => {
     logged.mockRestore();
     expect(uploads.rows.size).toBe(0);
     expect(existsSync(file.path)).toBe(false);
+  });
+
+  it('refuses at once (503) when the broker is known to be down, leaving no row and no staged file', async () => {
+    broker.reachable = false;
+    const file = staged(Buffer.from([0xff, 0xd8, 0xff, 0xe0]), 'jpeg');
+    await expect(service.acceptServerUpload(7, file)).rejects.toMatchObject({ status: HttpStatus.SERVICE_UNAVAILABLE });
+    expect(uploads.rows.size).toBe(0);
+    expect(existsSync(file.path)).toBe(false);
+    expect(queue.added).toEqual([]);
+  });
+
+  it('removes the staged file when MySQL cannot record the upload', async () => {
+    uploads.insert = async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', fatal: true });
+    };
+    const file = staged(Buffer.from([0xff, 0xd8, 0xff, 0xe0]), 'jpeg');
+    await expect(service.acceptServerUpload(7, file)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(existsSync(file.path)).toBe(false);
+    expect(queue.added).toEqual([]);
   });
 
   it('refuses content that is not an accepted image (415) and deletes it', async () => {

@@ -1,4 +1,3 @@
-import { InjectQueue } from '@nestjs/bull';
 import {
   BadRequestException,
   Injectable,
@@ -8,22 +7,23 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Queue } from 'bull';
 import { rm } from 'node:fs/promises';
 import { Repository } from 'typeorm';
 import { IMAGE_CONTENT_TYPES, describeRefusal } from '../../images/image-formats';
 import { currentRequestId } from '../../logging/request-context';
-import { JobCodec } from '../../queue/job-codec';
-import { AVATAR_QUEUE, UPLOAD_AVATAR_JOB, UploadAvatarJob, uploadJobId } from '../../queue/queue.constants';
+import { BrokerConnections } from '../../queue/broker-connections';
 import { ResultBackend } from '../../queue/result-backend';
 import { StorageDriver } from '../../storage/storage-driver';
 import { AvatarUpload } from '../avatar-upload.entity';
 import { CropDto, parseCropField } from './dto/crop.dto';
+import { UploadRedriveService } from '../upload-redrive.service';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto';
 import { UploadStatusDto } from './dto/upload-status.dto';
 import { StagedFile } from './staging-storage';
 
 type NewUpload = Pick<AvatarUpload, 'id' | 'userId' | 'source'> & Partial<AvatarUpload>;
+
+const QUEUE_UNAVAILABLE = 'the upload queue is unavailable; try again shortly';
 
 /** The API side of an upload: record it, hand it to the queue, report on it. Workers do the rest. */
 @Injectable()
@@ -32,9 +32,9 @@ export class AvatarUploadsService {
 
   constructor(
     @InjectRepository(AvatarUpload) private readonly uploads: Repository<AvatarUpload>,
-    @InjectQueue(AVATAR_QUEUE) private readonly queue: Queue,
     private readonly storage: StorageDriver,
-    private readonly codec: JobCodec,
+    private readonly redrive: UploadRedriveService,
+    private readonly broker: BrokerConnections,
     private readonly results: ResultBackend,
   ) {}
 
@@ -74,23 +74,36 @@ export class AvatarUploadsService {
     else await rm(file.path, { force: true });
   }
 
-  /** Records the upload before enqueuing it; if the queue cannot take it, nothing is left behind. */
+  /**
+   * Records the upload before enqueuing it (MySQL is the truth; the reconciler re-drives a row whose job is lost).
+   * If either step fails, nothing is left behind: no row without its file, no file without its row, and the client
+   * gets 503 with Retry-After (UnavailableFilter) — at once when the broker is known to be down.
+   */
   async enqueue(upload: NewUpload, crop?: CropDto): Promise<UploadAcceptedDto> {
-    const jobId = uploadJobId(upload.id);
-    await this.uploads.insert({ ...upload, status: 'queued', jobId });
+    const jobId = this.redrive.firstJobId(upload.id);
     try {
-      await this.results.record(jobId, { name: UPLOAD_AVATAR_JOB, ownerId: upload.userId, state: 'waiting' });
-      const payload: UploadAvatarJob = { uploadId: upload.id, requestId: currentRequestId(), ...(crop ? { crop } : {}) };
-      await this.queue.add(UPLOAD_AVATAR_JOB, this.codec.encodeTask(payload), { jobId });
+      if (!this.broker.reachable) throw new ServiceUnavailableException(QUEUE_UNAVAILABLE);
+      await this.uploads.insert({ ...upload, status: 'queued', jobId, crop: crop ?? null });
+    } catch (error) {
+      await this.discardStaged(upload);
+      throw error;
+    }
+    try {
+      await this.redrive.enqueue({ id: upload.id, userId: upload.userId, crop: crop ?? null }, jobId, currentRequestId());
     } catch (error) {
       this.logger.error(`could not enqueue upload ${upload.id}: ${(error as Error).message}`);
-      await this.uploads.delete({ id: upload.id });
-      if (upload.stagedPath) await rm(upload.stagedPath, { force: true });
-      // A direct upload's object stays for the client to confirm again; a server-side upload's temporary object goes.
-      if (upload.source === 'server' && upload.directKey) await this.storage.delete([upload.directKey]).catch(() => undefined);
-      throw new ServiceUnavailableException('the upload queue is unavailable; try again shortly');
+      // The row goes first: if MySQL refuses that too, the reconciler finds a row without its file and fails it.
+      await this.uploads.delete({ id: upload.id }).catch(() => undefined);
+      await this.discardStaged(upload);
+      throw new ServiceUnavailableException(QUEUE_UNAVAILABLE);
     }
     return { uploadId: upload.id, jobId, status: 'queued', statusUrl: `/users/me/avatar/uploads/${upload.id}` };
+  }
+
+  private async discardStaged(upload: NewUpload): Promise<void> {
+    if (upload.stagedPath) await rm(upload.stagedPath, { force: true });
+    // A direct upload's object stays for the client to confirm again; a server-side upload's temporary object goes.
+    if (upload.source === 'server' && upload.directKey) await this.storage.delete([upload.directKey]).catch(() => undefined);
   }
 
   async status(userId: number, uploadId: string): Promise<UploadStatusDto> {

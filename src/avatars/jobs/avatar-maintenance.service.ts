@@ -1,13 +1,11 @@
-import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Queue } from 'bull';
 import { ConfigType } from '@nestjs/config';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataSource, In, IsNull, LessThan, Repository } from 'typeorm';
 import { avatarConfig } from '../../config/avatar.config';
-import { AVATAR_QUEUE, DeleteObjectsJob } from '../../queue/queue.constants';
+import { DeleteObjectsJob } from '../../queue/queue.constants';
 import { StorageDriver } from '../../storage/storage-driver';
 import { keysOf } from '../../users/user.entity';
 import { UsersService } from '../../users/users.service';
@@ -17,10 +15,7 @@ import { DirectUploadTicketRecord } from '../direct-upload-ticket.entity';
 export interface CleanupReport {
   removedFiles: number;
   abandonedDirectUploads: number;
-  lostUploads: number;
 }
-
-const LOST_JOB_REASON = 'processing was interrupted and the job was lost; please upload again';
 
 /** Housekeeping run by the worker: old avatar objects after their grace period, and the staging folder. */
 @Injectable()
@@ -29,7 +24,6 @@ export class AvatarMaintenanceService {
 
   constructor(
     @InjectRepository(AvatarUpload) private readonly uploads: Repository<AvatarUpload>,
-    @InjectQueue(AVATAR_QUEUE) private readonly avatarQueue: Queue,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly storage: StorageDriver,
     @Inject(avatarConfig.KEY) private readonly config: ConfigType<typeof avatarConfig>,
@@ -60,7 +54,6 @@ export class AvatarMaintenanceService {
    */
   async cleanStaging(now = new Date()): Promise<CleanupReport> {
     const cutoff = now.getTime() - this.config.stagingRetentionHours * 3_600_000;
-    const lostUploads = await this.failLostUploads(new Date(cutoff));
     const entries = await readdir(this.config.stagingDir).catch(() => [] as string[]);
     const candidates: { name: string; path: string }[] = [];
     for (const name of entries) {
@@ -84,7 +77,7 @@ export class AvatarMaintenanceService {
     }
     if (removedFiles > 0) this.logger.log(`staging cleanup removed ${removedFiles} file(s)`);
     const abandonedDirectUploads = await this.removeAbandonedDirectUploads(new Date(cutoff));
-    return { removedFiles, abandonedDirectUploads, lostUploads };
+    return { removedFiles, abandonedDirectUploads };
   }
 
   /** Temporary objects of tokens that expired without being confirmed, and their tickets, go. */
@@ -95,30 +88,5 @@ export class AvatarMaintenanceService {
     await this.tickets.delete(abandoned.map((ticket) => ticket.key));
     this.logger.log(`removed ${abandoned.length} abandoned direct upload(s)`);
     return abandoned.length;
-  }
-
-  /**
-   * An upload still queued or processing long after its last change whose job no longer exists (Redis lost it, or
-   * it was removed by hand) would otherwise wait forever: fail it with a reason the client can act on.
-   */
-  private async failLostUploads(untouchedSince: Date): Promise<number> {
-    const stale = await this.uploads.find({
-      where: [
-        { status: 'queued', updatedAt: LessThan(untouchedSince) },
-        { status: 'processing', updatedAt: LessThan(untouchedSince) },
-      ],
-      select: { id: true, jobId: true, directKey: true },
-      take: 1000,
-    });
-    let lost = 0;
-    for (const upload of stale) {
-      if (upload.jobId && (await this.avatarQueue.getJob(upload.jobId))) continue;
-      await this.uploads.update({ id: upload.id }, { status: 'failed', error: LOST_JOB_REASON, finishedAt: new Date() });
-      // Its temporary object (a direct upload's, or a server-side upload's with STAGING=storage) has no use any more.
-      if (upload.directKey) await this.storage.delete([upload.directKey]);
-      lost += 1;
-    }
-    if (lost > 0) this.logger.warn(`marked ${lost} upload(s) whose job was lost as failed`);
-    return lost;
   }
 }

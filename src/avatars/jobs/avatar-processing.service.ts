@@ -5,7 +5,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Queue } from 'bull';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataSource, Not, Repository } from 'typeorm';
+import { DataSource, In, Repository } from 'typeorm';
 import { avatarConfig } from '../../config/avatar.config';
 import { AvatarImageRenderer, RenderedAvatar, RenderedImage, SourceCrop } from '../../images/avatar-image.renderer';
 import { Metrics } from '../../metrics/metrics';
@@ -16,6 +16,7 @@ import { StorageUnavailableError } from '../../storage/storage.errors';
 import { AvatarObjects, keysOf } from '../../users/user.entity';
 import { UsersService } from '../../users/users.service';
 import { AvatarUpload, StoredImage } from '../avatar-upload.entity';
+import { JobSupersededError, UploadGoneError } from './upload-job.errors';
 
 /** What a finished upload job reports (the job's result in the result backend). */
 export interface UploadOutcome {
@@ -51,22 +52,27 @@ export class AvatarProcessingService {
   ) {}
 
   /**
+   * Runs one job of an upload. Only the upload's current job works (the row names it; a re-drive gives it a fresh job
+   * id): the claim and the commit both check it, so an upload is never committed twice, nor by a stale job.
    * `retriedByHand`: an operator retried the failed job (the queue dashboard), which gives a failed upload one more attempt.
    * `crop`: the square the client chose, if any.
    */
-  async process(uploadId: string, progress: Progress, retriedByHand = false, crop?: SourceCrop): Promise<UploadOutcome> {
-    const upload = await this.uploads.findOneByOrFail({ id: uploadId });
+  async process(uploadId: string, jobId: string, progress: Progress, retriedByHand = false, crop?: SourceCrop): Promise<UploadOutcome> {
+    const upload = await this.uploads.findOneBy({ id: uploadId });
+    if (!upload) throw new UploadGoneError(`upload ${uploadId} no longer exists`);
     if (upload.status === 'done') return this.outcomeOf(upload, true); // a duplicate delivery: the work is done
     if (upload.status === 'failed' && !retriedByHand) throw new UploadAlreadyFailedError(upload.error ?? 'the upload failed');
-    await this.uploads.update(
-      { id: uploadId },
+    const claimed = await this.uploads.update(
+      { id: uploadId, jobId, status: In(retriedByHand ? ['queued', 'processing', 'failed'] : ['queued', 'processing']) },
       { status: 'processing', error: null, finishedAt: null, attempts: () => 'attempts + 1', startedAt: new Date() },
     );
+    if (!claimed.affected) throw new JobSupersededError(`job ${jobId} is not the current job of upload ${uploadId}`);
 
     const workDir = join(this.config.stagingDir, `work-${uploadId}`);
     await rm(workDir, { recursive: true, force: true });
     await mkdir(workDir, { recursive: true });
     const stored: StoredImage[] = [];
+    let applied: boolean;
     try {
       const source = await this.fetchSource(upload, workDir);
       const rendered = await this.renderer.render(source, workDir, (p) => progress(Math.round(p * 0.6)), crop);
@@ -74,11 +80,8 @@ export class AvatarProcessingService {
       await this.storeAll(upload.userId, rendered.images, stored, (p) => progress(60 + Math.round(p * 0.3)));
       storing();
       const committing = this.metrics.stageTimer('commit');
-      const applied = await this.commit(upload, rendered, stored, crop ?? null);
+      applied = await this.commit(upload, rendered, stored, crop ?? null);
       committing();
-      await progress(100);
-      await this.afterCommit(upload);
-      return this.outcomeOf(await this.uploads.findOneByOrFail({ id: uploadId }), applied);
     } catch (error) {
       // Objects stored by a failed attempt are not referenced by anyone; the deletion job spares them if a retry
       // (which yields the same content-hash keys) sets them as the avatar after all.
@@ -89,18 +92,33 @@ export class AvatarProcessingService {
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
+    await this.afterCommit(upload, progress);
+    const main = stored.find((image) => image.role === 'variant')!;
+    return { uploadId, status: 'done', avatarUrl: this.storage.urlFor(main.key), applied };
   }
 
-  /** Records a failure the client will read; `final` when no retry follows. */
-  async recordFailure(uploadId: string, reason: string, final: boolean): Promise<void> {
-    // An error after the commit (say, reading the row back) must not undo a finished upload.
-    await this.uploads.update(
-      { id: uploadId, status: Not('done') },
-      final ? { status: 'failed', error: reason, finishedAt: new Date() } : { status: 'queued', error: reason },
-    );
-    const upload = final ? await this.uploads.findOneBy({ id: uploadId }) : null;
-    // A direct upload that can never become an avatar has no reason to keep its temporary object.
-    if (upload?.directKey) await this.storage.delete([upload.directKey]);
+  /**
+   * Records a failure the client will read; `final` when no retry follows. Only the upload's current job may write it,
+   * and never over a finished upload (an error after the commit must not undo it). A direct upload's temporary object
+   * goes with a final failure; a staged file only with a `permanent` one: after a transient failure (storage down too
+   * long) an operator may retry the job, and the scheduled cleanup removes the file after STAGING_RETENTION_HOURS.
+   */
+  async recordFailure(uploadId: string, jobId: string, reason: string, final: boolean, permanent = false): Promise<void> {
+    const open = { id: uploadId, jobId, status: In(['queued', 'processing']) };
+    if (!final) {
+      await this.uploads.update(open, { status: 'queued', error: reason });
+      return;
+    }
+    const upload = await this.uploads.findOneBy(open);
+    if (!upload) return;
+    const failed = await this.uploads.update(open, { status: 'failed', error: reason, finishedAt: new Date() });
+    if (failed.affected) await this.discardSource(permanent ? upload : { ...upload, stagedPath: null });
+  }
+
+  /** The source of an upload that is over: its staged file, or a direct upload's temporary object. */
+  async discardSource(upload: Pick<AvatarUpload, 'id' | 'stagedPath' | 'directKey'>): Promise<void> {
+    if (upload.stagedPath) await rm(upload.stagedPath, { force: true });
+    if (upload.directKey) await this.storage.delete([upload.directKey]);
   }
 
   private async fetchSource(upload: AvatarUpload, workDir: string): Promise<string> {
@@ -140,8 +158,15 @@ export class AvatarProcessingService {
     return this.dataSource.transaction(async (manager) => {
       const previous = await this.users.lockAvatar(manager, upload.userId);
       // An attempt that ran past TASK_TIME_LIMIT was failed while it kept running; it must not turn done now.
-      const current = await manager.findOne(AvatarUpload, { where: { id: upload.id }, lock: { mode: 'pessimistic_write' } });
+      const current = await manager.findOne(AvatarUpload, {
+        where: { id: upload.id },
+        select: { id: true, status: true, jobId: true, error: true },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (current?.status === 'failed') throw new UploadAlreadyFailedError(current.error ?? 'the upload failed');
+      if (current?.status !== 'processing' || current.jobId !== upload.jobId) {
+        throw new JobSupersededError(`upload ${upload.id} was finished or re-driven while job ${upload.jobId} ran`);
+      }
       const present = await Promise.all(images.map((image) => this.storage.stat(image.key)));
       if (present.some((object) => object === null)) {
         throw new StorageUnavailableError('a stored object vanished before the avatar was set; storing again');
@@ -170,14 +195,15 @@ export class AvatarProcessingService {
     });
   }
 
-  /** The staged file and a direct upload's temporary object go only once the avatar is committed. */
-  private async afterCommit(upload: AvatarUpload): Promise<void> {
-    if (upload.stagedPath) await rm(upload.stagedPath, { force: true });
-    if (upload.directKey) {
-      await this.storage.delete([upload.directKey]).catch((error: Error) =>
-        this.logger.warn(`could not delete temporary object of upload ${upload.id}: ${error.message}`),
-      );
-    }
+  /**
+   * After the commit the upload is done whatever happens here: progress, the staged file, a direct upload's temporary
+   * object are each best effort (a failure is logged; the scheduled cleanup removes what is left), never an error.
+   */
+  private async afterCommit(upload: AvatarUpload, progress: Progress): Promise<void> {
+    const bestEffort = (what: string, step: Promise<unknown>) =>
+      step.catch((error: Error) => this.logger.warn(`upload ${upload.id} is done, but ${what} failed: ${error.message}`));
+    await bestEffort('reporting progress', progress(100));
+    await bestEffort('removing its source', this.discardSource(upload));
   }
 
   private async scheduleDeletion(job: DeleteObjectsJob): Promise<void> {

@@ -8,21 +8,33 @@ import { JobLogContext } from '../../logging/job-log-context';
 import { ContentNotAcceptedError, EncodedPayload, JobCodec } from '../../queue/job-codec';
 import { AVATAR_QUEUE, UPLOAD_AVATAR_JOB, UploadAvatarJob, uploadIdOfJob } from '../../queue/queue.constants';
 import { JobRecord, ResultBackend } from '../../queue/result-backend';
+import { isDatabaseUnavailable } from '../../database/database-unavailable';
 import { StorageRejectedError } from '../../storage/storage.errors';
 import { AvatarProcessingService, UploadAlreadyFailedError } from './avatar-processing.service';
+import { publicFailureReason } from './failure-reason';
+import { DatabaseUnavailableError, JobSupersededError, TimeLimitExceededError, UploadGoneError } from './upload-job.errors';
 
 // Bull has Job#isDiscarded, but its type definitions leave it out.
 const isDiscarded = (job: Job): boolean => (job as Job & { isDiscarded(): boolean }).isDiscarded();
 // Bull never re-runs a failed job by itself; Job#retry (what the queue dashboard's retry calls) stamps `retriedOn`.
 const isRetriedByHand = (job: Job): boolean => Boolean((job as Job & { retriedOn?: number }).retriedOn);
 
-/** An attempt ran past TASK_TIME_LIMIT: whatever made it that slow would make a retry as slow. */
-class TimeLimitExceededError extends Error {
-  readonly name = 'TimeLimitExceededError';
-}
-
 /** Failures a retry cannot fix. */
-const PERMANENT = [ImageRejectedError, ContentNotAcceptedError, StorageRejectedError, UploadAlreadyFailedError, TimeLimitExceededError];
+const PERMANENT = [
+  ImageRejectedError,
+  ContentNotAcceptedError,
+  StorageRejectedError,
+  UploadAlreadyFailedError,
+  TimeLimitExceededError,
+  UploadGoneError,
+  JobSupersededError,
+];
+
+/** The log line's detail: the message plus the error code when there is one (never shown to clients). */
+const describe = (error: unknown): string => {
+  const { message, code } = error as Error & { code?: string };
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+};
 
 @Processor(AVATAR_QUEUE)
 export class UploadAvatarProcessor implements OnApplicationBootstrap {
@@ -59,15 +71,17 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
   }
 
   async handle(job: Job<EncodedPayload>): Promise<EncodedPayload> {
-    let uploadId = uploadIdOfJob(job.id);
+    const jobId = String(job.id);
+    let uploadId = uploadIdOfJob(jobId);
     try {
       const task = this.codec.decodeTask<UploadAvatarJob>(job);
       uploadId = task.uploadId;
-      this.logger.debug(`upload job ${job.id} attempt ${job.attemptsMade + 1} started`);
+      this.logger.debug(`upload job ${jobId} attempt ${job.attemptsMade + 1} started`);
       const id = uploadId;
       const outcome = await this.withinTimeLimit((expired) =>
         this.processing.process(
           id,
+          jobId,
           async (percent) => {
             if (expired()) return;
             await job.progress(percent);
@@ -80,12 +94,21 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
       this.logger.log(`upload ${uploadId} done${outcome.applied ? '' : ' (a newer upload had already set the avatar)'}`);
       return this.codec.encodeResult(outcome);
     } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        // Bull counts an attempt by incrementing attemptsMade in moveToFailed (bull 4.16, lib/job.js); taking one off
+        // here first means a database outage costs no attempt, and the retry strategy waits the requested delay.
+        job.attemptsMade -= 1;
+        this.logger.warn(`upload job ${jobId}: database unavailable, running it again in ${this.config.databaseRetryDelayMs} ms`);
+        throw new DatabaseUnavailableError(error, this.config.databaseRetryDelayMs);
+      }
       const permanent = PERMANENT.some((type) => error instanceof type);
       if (permanent) await job.discard();
       const final = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const reason = (error as Error).message;
-      this.logger.warn(`upload job ${job.id} attempt ${job.attemptsMade + 1} failed${final ? ' for good' : ''}: ${reason}`);
-      if (uploadId) await this.processing.recordFailure(uploadId, reason, final);
+      this.logger.warn(
+        `upload job ${jobId} attempt ${job.attemptsMade + 1} failed${final ? ' for good' : ''}: ${describe(error)}`,
+      );
+      // A final failure reaches the row in onFailed, which also sees failures that never pass through here.
+      if (uploadId && !final) await this.processing.recordFailure(uploadId, jobId, publicFailureReason(error), false);
       throw error;
     }
   }
@@ -130,14 +153,31 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
     });
   }
 
+  /**
+   * Every way a job ends in failure passes here, in the worker that ran it or found it stalled: failed after its
+   * attempts, discarded as permanent, stalled too often, timed out. The upload row hears about it, with a reason
+   * written for people; the result backend gets the same reason.
+   */
   @OnQueueFailed()
   async onFailed(job: Job, error: Error): Promise<void> {
-    const willRetry = !isDiscarded(job) && job.attemptsMade < (job.opts.attempts ?? 1);
-    await this.report(job, {
-      state: willRetry ? 'delayed' : 'failed',
-      attemptsMade: job.attemptsMade,
-      failedReason: error.message,
-    });
+    // A job failed by the stalled check has attempts left on paper; its finishedOn says it is over.
+    const willRetry = !isDiscarded(job) && !job.finishedOn && job.attemptsMade < (job.opts.attempts ?? 1);
+    const reason = publicFailureReason(error);
+    const uploadId = uploadIdOfJob(job.id) ?? this.uploadIdInPayload(job);
+    if (!willRetry && uploadId && !(error instanceof JobSupersededError)) {
+      await this.processing
+        .recordFailure(uploadId, String(job.id), reason, true, isDiscarded(job))
+        .catch((failure: Error) => this.logger.warn(`could not record the failure of upload ${uploadId}: ${failure.message}`));
+    }
+    await this.report(job, { state: willRetry ? 'delayed' : 'failed', attemptsMade: job.attemptsMade, failedReason: reason });
+  }
+
+  private uploadIdInPayload(job: Job): string | undefined {
+    try {
+      return this.codec.decodeTask<UploadAvatarJob>(job as Job<EncodedPayload>).uploadId;
+    } catch {
+      return undefined;
+    }
   }
 
   /** What clients can poll is a report on the work, not the work: a result backend hiccup must not fail a job. */
