@@ -1,3 +1,4 @@
+import * as authFlood from './auth-flood.bench';
 import * as imageStep from './image-step.bench';
 import * as uploadBurst from './upload-burst.bench';
 
@@ -5,6 +6,7 @@ import * as uploadBurst from './upload-burst.bench';
 const BENCHES: Record<string, { run(): Promise<void> }> = {
   'image-step': imageStep,
   'upload-burst': uploadBurst,
+  'auth-flood': authFlood,
 };
 
 async function main(): Promise<void> {

@@ -22,7 +22,10 @@ function peakRssMb(pid: number): number {
  * answers 202 as fast as it can stage them while one worker drains the queue at its own pace.
  */
 export async function run(): Promise<void> {
-  const stack = new Stack({ env: { WORKER_CONCURRENCY: String(WORKER_CONCURRENCY), WORKER_LOG_LEVEL: 'warn' } });
+  // One user sends the whole burst: lift the per-user upload budget (README, "Security").
+  const stack = new Stack({
+    env: { WORKER_CONCURRENCY: String(WORKER_CONCURRENCY), WORKER_LOG_LEVEL: 'warn', UPLOAD_THROTTLE_LIMIT: '1000000' },
+  });
   await stack.start();
   try {
     const client = await new ApiClient(stack.baseUrl).signUp();

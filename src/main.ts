@@ -8,6 +8,7 @@ import { Logger as PinoBackedLogger } from 'nestjs-pino';
 import { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
 import { appConfig } from './config/app.config';
+import { RetryLaterFilter } from './http/retry-later.exception';
 import { closeOnSignals } from './shutdown';
 
 async function bootstrap(): Promise<void> {
@@ -17,6 +18,7 @@ async function bootstrap(): Promise<void> {
   app.use(cookieParser()); // the admin session cookie (AdminGuard)
   const config = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalFilters(new RetryLaterFilter(app.getHttpAdapter()));
 
   const document = SwaggerModule.createDocument(
     app,
@@ -38,7 +40,12 @@ async function bootstrap(): Promise<void> {
 
   await app.listen(config.port, config.host);
   closeOnSignals(app, config.shutdownTimeoutMs);
-  if (config.usesDevelopmentJwtSecret) new Logger('Api').warn('JWT_SECRET is not set: using a development-only secret');
+  if (config.usesGeneratedJwtSecret) {
+    new Logger('Api').warn(
+      'JWT_SECRET is not set: signing with a random secret made for this process only. Tokens stop working when it ' +
+        'restarts, and other API processes do not accept them; set JWT_SECRET to share one.',
+    );
+  }
   const bound = app.getHttpServer().address() as AddressInfo;
   const address = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   new Logger('Api').log(

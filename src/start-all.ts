@@ -2,8 +2,13 @@
 // In production run `node dist/main` and `node dist/worker` as separate services instead.
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
+import { environmentWithSharedJwtSecret } from './config/app.config';
 
-const children: ChildProcess[] = ['main', 'worker'].map((entry) => fork(join(__dirname, `${entry}.js`)));
+const { env, generated } = environmentWithSharedJwtSecret();
+if (generated) {
+  console.warn('JWT_SECRET is not set: the API and worker share a random secret made for this run; tokens stop working when it ends');
+}
+const children: ChildProcess[] = ['main', 'worker'].map((entry) => fork(join(__dirname, `${entry}.js`), { env }));
 
 let stopping = false;
 function stop(signal: NodeJS.Signals): void {

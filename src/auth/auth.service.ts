@@ -1,24 +1,25 @@
-import { ConflictException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ConflictException, HttpStatus, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { appConfig } from '../config/app.config';
+import { RetryLaterException } from '../http/retry-later.exception';
+import { LoginBackoff } from '../throttling/login-backoff';
 import { UsersService } from '../users/users.service';
 import { AccessTokenDto } from './dto/access-token.dto';
-import { hashPassword, verifyPassword } from './password-hasher';
-
-// Compared against when the username is unknown, so a login takes as long whether or not the user exists.
-const DECOY_HASH = 'scrypt$32768$8$3$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+import { PasswordHasher } from './password-hasher';
 
 @Injectable()
 export class AuthService {
   constructor(
     private readonly users: UsersService,
     private readonly jwt: JwtService,
+    private readonly passwords: PasswordHasher,
+    private readonly backoff: LoginBackoff,
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
   ) {}
 
   async register(username: string, password: string): Promise<{ id: number; username: string }> {
-    const passwordHash = await hashPassword(password);
+    const passwordHash = await this.passwords.hash(password);
     const user = await this.users.create(username, passwordHash);
     if (!user) throw new ConflictException(`username "${username}" is taken`);
     return { id: user.id, username: user.username };
@@ -30,11 +31,22 @@ export class AuthService {
     return { accessToken, tokenType: 'Bearer', expiresIn: this.config.jwtExpiresInSec };
   }
 
-  /** The id of the user these credentials belong to; 401 otherwise. */
+  /**
+   * The id of the user these credentials belong to; 401 otherwise. 429 while the username is locked after repeated
+   * failures (checked before any hashing), 503 when this process is already computing its share of hashes.
+   */
   async verifyCredentials(username: string, password: string): Promise<number> {
+    const lockedSec = await this.backoff.lockedFor(username);
+    if (lockedSec > 0) {
+      throw new RetryLaterException(HttpStatus.TOO_MANY_REQUESTS, `too many failed logins for this username; retry in ${lockedSec} s`, lockedSec);
+    }
     const user = await this.users.findCredentials(username);
-    const valid = await verifyPassword(password, user?.passwordHash ?? DECOY_HASH);
-    if (!user || !valid) throw new UnauthorizedException('invalid username or password');
+    const valid = await this.passwords.verify(password, user?.passwordHash);
+    if (!user || !valid) {
+      await this.backoff.recordFailure(username);
+      throw new UnauthorizedException('invalid username or password');
+    }
+    await this.backoff.recordSuccess(username);
     return user.id;
   }
 }

@@ -4,13 +4,14 @@ import { avatarConfig } from './avatar.config';
 import { databaseConfig } from './database.config';
 import { observabilityConfig } from './observability.config';
 import { queueConfig } from './queue.config';
+import { securityConfig } from './security.config';
 import { storageConfig } from './storage.config';
 import { validateEnv } from './env.validation';
 
 export const AppConfigModule = ConfigModule.forRoot({
   isGlobal: true,
   cache: true,
-  load: [appConfig, avatarConfig, databaseConfig, queueConfig, storageConfig, observabilityConfig],
+  load: [appConfig, avatarConfig, databaseConfig, queueConfig, storageConfig, observabilityConfig, securityConfig],
   validate: validateOrExit,
 });
 

@@ -48,8 +48,36 @@ describe('validateEnv', () => {
 
   it('requires a real JWT_SECRET outside development', () => {
     expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
-    expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })).not.toThrow();
+    expect(() => validateEnv({ NODE_ENV: 'production', JWT_SECRET: '3f9c1e7a5b2d8046c1f3e9a7b5d20486' })).not.toThrow();
     expect(() => validateEnv({ NODE_ENV: 'development' })).not.toThrow();
+  });
+
+  it.each([
+    ['short', 'f3a9c1e7b5d2'],
+    ['one character repeated', 'x'.repeat(40)],
+    ['a short pattern repeated', 'abcabcabcabcabcabcabcabcabcabcabcabc'],
+    ['a placeholder phrase', 'development-only-secret-do-not-use-in-production'],
+    ['a run of neighbouring characters', 'abcdefghijklmnopqrstuvwxyz0123456789'],
+  ])('refuses a weak JWT_SECRET (%s) in any environment, naming it without echoing it', (_, secret) => {
+    for (const NODE_ENV of ['development', 'production']) {
+      let message = '';
+      try {
+        validateEnv({ NODE_ENV, JWT_SECRET: secret });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/JWT_SECRET: /);
+      expect(message).not.toContain(secret);
+    }
+  });
+
+  it('accepts the security settings and refuses bad ones', () => {
+    expect(() =>
+      validateEnv({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173', SWAGGER_ENABLED: 'false', AUTH_MAX_CONCURRENT_HASHES: '4' }),
+    ).not.toThrow();
+    expect(() => validateEnv({ CORS_ORIGINS: '' })).not.toThrow();
+    expect(() => validateEnv({ CORS_ORIGINS: 'https://app.example.com/path' })).toThrow(/CORS_ORIGINS/);
+    expect(() => validateEnv({ AUTH_MAX_CONCURRENT_HASHES: '0' })).toThrow(/AUTH_MAX_CONCURRENT_HASHES/);
   });
 
   it('requires the Qiniu credentials only when the Qiniu driver is chosen', () => {

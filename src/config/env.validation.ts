@@ -34,8 +34,7 @@ class Env {
   @IsOptional() @IsIP() HOST?: string;
   @IsOptional() @IsUrl(url) API_BASE_URL?: string;
   @IsOptional() @IsUrl(url) PUBLIC_BASE_URL?: string;
-  @ValidateIf(isProduction) @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
-  JWT_SECRET?: string;
+  @IsOptional() @IsString() JWT_SECRET?: string;
   @IsOptional() @IsInt() @Min(60) JWT_EXPIRES_IN?: number;
   @IsOptional() @IsIn(['storage', 'disk']) STAGING?: string;
   @IsOptional() @IsString() STAGING_DIR?: string;
@@ -113,6 +112,38 @@ class Env {
   @IsOptional() @IsInt() @Min(1) AVATAR_MAX_JPEG_SCANS?: number;
   @IsOptional() @IsInt() @Min(1) AVATAR_DECODE_TIMEOUT_SEC?: number;
   @IsOptional() @IsInt() @Min(1) TASK_TIME_LIMIT?: number;
+
+  @IsOptional() @IsInt() @Min(1) AUTH_THROTTLE_LIMIT?: number;
+  @IsOptional() @IsInt() @Min(1) AUTH_THROTTLE_TTL_SEC?: number;
+  @IsOptional() @IsInt() @Min(1) UPLOAD_THROTTLE_LIMIT?: number;
+  @IsOptional() @IsInt() @Min(1) UPLOAD_THROTTLE_TTL_SEC?: number;
+  @IsOptional() @IsInt() @Min(1) AUTH_LOGIN_FREE_FAILURES?: number;
+  @IsOptional() @IsInt() @Min(1) AUTH_LOCKOUT_BASE_SEC?: number;
+  @IsOptional() @IsInt() @Min(1) AUTH_LOCKOUT_MAX_SEC?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(64) AUTH_MAX_CONCURRENT_HASHES?: number;
+  @IsOptional() @Matches(/^(\s*https?:\/\/[^\s,/]+\/?\s*(,|$))*$/, {
+    message: 'CORS_ORIGINS must be a comma-separated list of origins like https://app.example.com (no paths)',
+  })
+  CORS_ORIGINS?: string;
+  @IsOptional() @IsBooleanString() SWAGGER_ENABLED?: string;
+  @IsOptional() @IsInt() @Min(0) @Max(10) TRUST_PROXY_HOPS?: number;
+}
+
+// Words that mark a placeholder someone typed, not a random value.
+const PLACEHOLDER_WORDS = ['secret', 'password', 'changeme', 'example', 'default', 'development', 'production'];
+
+/** Why a secret is too weak to sign with, or null. Never includes the secret itself. */
+export function weakSecretReason(secret: string): string | null {
+  if (secret.length < 32) return 'must be at least 32 characters';
+  if (new Set(secret).size < 10) return 'too predictable (too few different characters); use e.g. openssl rand -hex 32';
+  const lower = secret.toLowerCase();
+  if (PLACEHOLDER_WORDS.some((word) => lower.includes(word))) {
+    return 'looks like a placeholder (contains a common word); use e.g. openssl rand -hex 32';
+  }
+  let steps = 0;
+  for (let i = 1; i < secret.length; i++) if (Math.abs(secret.charCodeAt(i) - secret.charCodeAt(i - 1)) <= 1) steps += 1;
+  if (steps > secret.length / 2) return 'too predictable (runs of neighbouring characters); use e.g. openssl rand -hex 32';
+  return null;
 }
 
 const PICKLE_VARIABLES = ['TASK_SERIALIZER', 'RESULT_SERIALIZER', 'ACCEPT_CONTENT'];
@@ -175,6 +206,12 @@ export function validateEnv(raw: Record<string, unknown>): Record<string, unknow
       .filter((e) => !PICKLE_VARIABLES.includes(e.property) || !problems.some((p) => p.startsWith(e.property)))
       .map(describe),
   );
+  if (env.JWT_SECRET) {
+    const reason = weakSecretReason(env.JWT_SECRET);
+    if (reason) problems.push(`JWT_SECRET: ${reason}`);
+  } else if (isProduction(env)) {
+    problems.push('JWT_SECRET: required outside development: at least 32 random characters (openssl rand -hex 32)');
+  }
   if (env.TIMEZONE && !validTimezone(env.TIMEZONE)) problems.push(`TIMEZONE: unknown IANA time zone "${env.TIMEZONE}"`);
   if (env.AVATAR_SIZES?.split(',').some((s) => Number(s) < 16 || Number(s) > 4096)) {
     problems.push('AVATAR_SIZES: each size must be between 16 and 4096 pixels');

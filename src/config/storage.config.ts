@@ -1,4 +1,5 @@
 import { registerAs } from '@nestjs/config';
+import { hkdfSync } from 'node:crypto';
 import { resolve } from 'node:path';
 import { apiBaseUrlFromEnv, jwtSecretFromEnv } from './app.config';
 
@@ -27,8 +28,11 @@ export const storageConfig = registerAs('storage', () => {
       root: resolve(env.STORAGE_LOCAL_DIR ?? 'var/storage'),
       publicBaseUrl: (env.PUBLIC_BASE_URL ?? `${apiBaseUrl}/static`).replace(/\/+$/, ''),
       uploadUrl: `${apiBaseUrl}/storage/local/upload`,
-      /** Signs direct-upload tokens; a replica that verifies them must share it, as it shares JWT_SECRET. */
-      tokenSecret: jwtSecretFromEnv(),
+      /**
+       * Signs direct-upload grants: a key derived from JWT_SECRET for this purpose only (HKDF-SHA256), so a grant key
+       * and the access-token key can never stand in for each other. Replicas share it by sharing JWT_SECRET.
+       */
+      tokenSecret: Buffer.from(hkdfSync('sha256', jwtSecretFromEnv(), '', 'avatar-pipeline local direct-upload grant', 32)),
     },
     qiniu: {
       accessKey: env.QINIU_ACCESS_KEY ?? '',

@@ -14,6 +14,7 @@ export class BrokerConnections {
   private readonly logger = new Logger('Broker');
   private shared = new Map<'client' | 'subscriber', Redis | Cluster>();
   private readonly opened: (Redis | Cluster)[] = [];
+  private throttlingConnection?: Redis | Cluster;
 
   constructor(
     private readonly target: RedisTarget,
@@ -28,12 +29,7 @@ export class BrokerConnections {
       const existing = this.shared.get(type);
       if (existing) return existing;
     }
-    if (this.opened.length >= this.limit) {
-      throw new Error(
-        `BROKER_POOL_LIMIT=${this.limit} is too low: this process needs more broker connections (one client, ` +
-          'one subscriber, and one blocking connection per processed queue)',
-      );
-    }
+    this.reserve();
     const connection = connectRedis(this.target, {
       ...redisOpts,
       connectionName: this.connectionName,
@@ -49,6 +45,36 @@ export class BrokerConnections {
     this.opened.push(connection);
     if (type !== 'bclient') this.shared.set(type, connection);
     return connection;
+  }
+
+  /**
+   * The API's connection for request budgets and the login backoff (see ThrottlingModule): one per process,
+   * shared by all of them, counted against the limit like Bull's. Like the `client` connection, its commands fail
+   * within BROKER_TIMEOUT_MS, so a lost Redis fails a login rather than hanging it.
+   */
+  throttling(keyPrefix: string): Redis | Cluster {
+    if (!this.throttlingConnection) {
+      this.reserve();
+      this.throttlingConnection = connectRedis(this.target, {
+        connectionName: this.connectionName,
+        keyPrefix,
+        connectTimeout: this.timeoutMs,
+        commandTimeout: this.timeoutMs,
+        maxRetriesPerRequest: 2,
+      });
+      watchConnection(this.throttlingConnection, 'broker (throttling)', this.logger);
+      this.opened.push(this.throttlingConnection);
+    }
+    return this.throttlingConnection;
+  }
+
+  private reserve(): void {
+    if (this.opened.length >= this.limit) {
+      throw new Error(
+        `BROKER_POOL_LIMIT=${this.limit} is too low: this process needs more broker connections (one client, ` +
+          'one subscriber, one blocking connection per processed queue, and in the API one for throttling)',
+      );
+    }
   }
 
   /** False while the broker is known to be unreachable: a request can be refused at once. */

@@ -34,6 +34,10 @@ export class UsersService {
     return this.users.findOne({ where: { username }, select: { id: true, passwordHash: true } });
   }
 
+  exists(id: number): Promise<boolean> {
+    return this.users.existsBy({ id });
+  }
+
   async profile(id: number): Promise<MeDto> {
     const user = await this.users.findOneBy({ id });
     if (!user) throw new NotFoundException(`user ${id} not found`);

@@ -19,6 +19,7 @@ import { Observable } from 'rxjs';
 import { CurrentUserId } from '../../auth/current-user-id.decorator';
 import { JwtGuard } from '../../auth/jwt.guard';
 import { AvatarRemovalService } from './avatar-removal.service';
+import { ThrottledPerUser } from '../../throttling/throttling.module';
 import { AvatarUploadsService } from './avatar-uploads.service';
 import { DirectUploadsService } from './direct-uploads.service';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto';
@@ -46,6 +47,7 @@ export class AvatarsController {
    */
   @Post()
   @ApiErrors(400, 401, 413, 415, 429, 503)
+  @ThrottledPerUser()
   @HttpCode(202)
   @ApiConsumes('multipart/form-data')
   @ApiBody({
@@ -78,6 +80,7 @@ export class AvatarsController {
    */
   @Post('upload-token')
   @ApiErrors(400, 401, 413, 429)
+  @ThrottledPerUser()
   issueUploadToken(@CurrentUserId() userId: number, @Body() body: UploadTokenRequestDto): Promise<UploadTokenDto> {
     return this.directUploads.issue(userId, body);
   }

@@ -18,7 +18,7 @@ describe(LocalStorageDriver.name, () => {
       root: join(dir, 'root'),
       publicBaseUrl: 'https://avatars.example.com/static',
       uploadUrl: 'https://api.example.com/storage/local/upload',
-      tokenSecret: 'test-secret',
+      tokenSecret: Buffer.from('test-secret'),
     });
     source = join(dir, 'source.png');
     writeFileSync(source, Buffer.concat([PNG, Buffer.from('pixels')]));

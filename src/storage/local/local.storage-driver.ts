@@ -178,6 +178,6 @@ export class LocalStorageDriver extends StorageDriver {
   }
 
   private sign(data: string): string {
-    return createHmac('sha256', `local-upload:${this.options.tokenSecret}`).update(data).digest('base64url');
+    return createHmac('sha256', this.options.tokenSecret).update(data).digest('base64url');
   }
 }
