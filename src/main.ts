@@ -8,15 +8,19 @@ import { Logger as PinoBackedLogger } from 'nestjs-pino';
 import { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
 import { appConfig } from './config/app.config';
+import { securityConfig } from './config/security.config';
+import { hardenHttp } from './http/http-hardening';
 import { RetryLaterFilter } from './http/retry-later.exception';
 import { closeOnSignals } from './shutdown';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { rawBody: true, bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(PinoBackedLogger));
   app.disable('x-powered-by');
   app.use(cookieParser()); // the admin session cookie (AdminGuard)
   const config = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
+  const security = app.get<ConfigType<typeof securityConfig>>(securityConfig.KEY);
+  hardenHttp(app, security);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new RetryLaterFilter(app.getHttpAdapter()));
 
@@ -36,7 +40,7 @@ async function bootstrap(): Promise<void> {
       .addTag('admin')
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  if (security.swaggerEnabled) SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   await app.listen(config.port, config.host);
   closeOnSignals(app, config.shutdownTimeoutMs);

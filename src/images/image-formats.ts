@@ -18,6 +18,11 @@ export const IMAGE_CONTENT_TYPES: Readonly<Record<ImageType, string>> = Object.f
   TYPES.map((type) => [type, IMAGE_FORMATS[type].contentType]),
 ) as Record<ImageType, string>;
 
+/** The content type of a file extension we write (`webp` → `image/webp`); undefined for any other extension. */
+export function contentTypeOfExtension(extension: string): string | undefined {
+  return TYPES.map((type) => IMAGE_FORMATS[type]).find((format) => format.extension === extension.toLowerCase())?.contentType;
+}
+
 /** The accepted content types, e.g. for a direct-upload policy's allowed types. */
 export const ACCEPTED_CONTENT_TYPES: readonly string[] = TYPES.map((type) => IMAGE_FORMATS[type].contentType);
 
