@@ -1,4 +1,5 @@
 import { qiniuEtagOfBuffer } from '../src/storage/qiniu/qiniu-etag';
+import { qboxSignature } from './qiniu-emulator/auth';
 import { QiniuEmulator } from './qiniu-emulator/qiniu-emulator';
 import { ApiClient, fetchBytes } from './support/client';
 import { solidJpeg } from './support/images';
@@ -148,6 +149,30 @@ describe('Qiniu upload callback and private bucket', () => {
     expect(forged.status).toBe(401);
     const unsigned = await fetch(callbackUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(unsigned.status).toBe(401);
+    expect(await stack.query('SELECT id FROM avatar_uploads WHERE user_id = ?', [client.userId])).toEqual([]);
+  });
+
+  it('refuses a replayed or altered callback with 401: the signature covers the form body, and JSON bodies are refused', async () => {
+    const client = await new ApiClient(stack.baseUrl).signUp();
+    const [first, second] = [
+      (await client.request('POST', '/users/me/avatar/upload-token', {})).body,
+      (await client.request('POST', '/users/me/avatar/upload-token', {})).body,
+    ];
+    const { QINIU_ACCESS_KEY: accessKey, QINIU_SECRET_KEY: secretKey } = stack.env;
+    const path = new URL(callbackUrl).pathname;
+    const form = (key: string, fsize: number) => `key=${encodeURIComponent(key)}&hash=Fx&fsize=${fsize}&mimeType=image%2Fpng`;
+    const post = (contentType: string, authorization: string, body: string) =>
+      fetch(callbackUrl, { method: 'POST', headers: { 'content-type': contentType, authorization }, body });
+    // A genuine signature, as Qiniu computes it, captured for the first key's callback.
+    const captured = `QBox ${accessKey}:${qboxSignature(secretKey, path, form(first.key, 10))}`;
+
+    expect((await post('application/x-www-form-urlencoded', captured, form(second.key, 10))).status).toBe(401);
+    expect((await post('application/x-www-form-urlencoded', captured, form(first.key, 11))).status).toBe(401);
+    // With a JSON body Qiniu signs only the path, so such a signature would fit any body: refused outright.
+    const pathOnly = `QBox ${accessKey}:${qboxSignature(secretKey, path)}`;
+    const json = await post('application/json', pathOnly, JSON.stringify({ key: second.key, hash: 'Fx', fsize: 10, mimeType: 'image/png' }));
+    expect(json.status).toBe(401);
+    expect(await json.json()).toMatchObject({ statusCode: 401, error: 'Unauthorized', message: expect.stringMatching(/form-encoded/) });
     expect(await stack.query('SELECT id FROM avatar_uploads WHERE user_id = ?', [client.userId])).toEqual([]);
   });
 });

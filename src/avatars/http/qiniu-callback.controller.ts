@@ -29,6 +29,11 @@ export class QiniuCallbackController {
   async callback(@Req() request: RawBodyRequest<Request>, @Body() body: QiniuCallbackBody): Promise<UploadAcceptedDto> {
     const { qiniu } = this.config;
     if (!qiniu.callbackUrl) throw new NotFoundException('upload callbacks are not enabled');
+    // Our put policy asks for a form body; only then does the signature cover the body (with JSON, just the path,
+    // so a captured signature would pass with any body).
+    if (request.headers['content-type']?.split(';')[0].trim().toLowerCase() !== 'application/x-www-form-urlencoded') {
+      throw new UnauthorizedException('upload callbacks must be form-encoded, so that their signature covers the body');
+    }
     const genuine = verifyQiniuCallback(
       qiniu,
       qiniu.callbackUrl,

@@ -372,7 +372,7 @@ describe(QiniuStorageDriver.name, () => {
     describe('with a callback', () => {
       let server: Server;
       let callbackUrl: string;
-      const received: Array<{ verified: boolean; forged: boolean; body: unknown }> = [];
+      const received: Array<{ verified: boolean; forged: boolean; altered: boolean; contentType?: string; body: unknown }> = [];
       let answer = 200;
 
       beforeAll(async () => {
@@ -385,7 +385,10 @@ describe(QiniuStorageDriver.name, () => {
             const options = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY };
             const verified = verifyQiniuCallback(options, fullUrl, raw, req.headers['content-type'], req.headers.authorization);
             const forged = verifyQiniuCallback(options, fullUrl, raw, req.headers['content-type'], `QBox ${ACCESS_KEY}:forgedsignature=`);
-            received.push({ verified, forged, body: JSON.parse(raw.toString()) });
+            const alteredBody = Buffer.from(raw.toString().replace(/fsize=\d+/, 'fsize=1'));
+            const altered = verifyQiniuCallback(options, fullUrl, alteredBody, req.headers['content-type'], req.headers.authorization);
+            const body = Object.fromEntries(new URLSearchParams(raw.toString()));
+            received.push({ verified, forged, altered, contentType: req.headers['content-type'], body });
             res.writeHead(answer, { 'Content-Type': 'application/json' });
             res.end(JSON.stringify({ accepted: verified, from: 'app' }));
           });
@@ -399,7 +402,7 @@ describe(QiniuStorageDriver.name, () => {
         answer = 200;
       });
 
-      it('delivers a QBox-signed JSON callback and returns its body to the uploader', async () => {
+      it('delivers a QBox-signed form callback, whose signature covers the body, and returns its answer to the uploader', async () => {
         const ticket = driver.issueDirectUpload({ ...policy, callbackUrl });
         const bytes = pngBytes(2000);
 
@@ -407,7 +410,13 @@ describe(QiniuStorageDriver.name, () => {
 
         expect(res).toEqual({ status: 200, body: { accepted: true, from: 'app' } });
         expect(received).toEqual([
-          { verified: true, forged: false, body: { key: policy.key, hash: emulator.object('avatars', policy.key)?.hash, fsize: 2000, mimeType: 'image/png' } },
+          {
+            verified: true,
+            forged: false,
+            altered: false,
+            contentType: 'application/x-www-form-urlencoded',
+            body: { key: policy.key, hash: emulator.object('avatars', policy.key)?.hash, fsize: '2000', mimeType: 'image/png' },
+          },
         ]);
       });
 

@@ -22,6 +22,8 @@ const REFRESH_LIMIT = 60;
 const DOWNLOAD_TIMEOUT_MS = 120_000;
 const CDN_TIMEOUT_MS = 30_000;
 const RETURN_BODY = '{"key":"$(key)","hash":"$(etag)","fsize":$(fsize),"mimeType":"$(mimeType)"}';
+// Form-encoded, because Qiniu's callback signature covers the body only for this type (with JSON, only the path).
+const CALLBACK_BODY = 'key=$(key)&hash=$(etag)&fsize=$(fsize)&mimeType=$(mimeType)';
 
 interface UploadReply {
   key?: string;
@@ -212,7 +214,7 @@ export class QiniuStorageDriver extends StorageDriver {
       mimeLimit: policy.allowedTypes.join(';'),
       returnBody: RETURN_BODY,
       expires: policy.expiresInSec,
-      ...(callbackUrl ? { callbackUrl, callbackBodyType: 'application/json', callbackBody: RETURN_BODY } : {}),
+      ...(callbackUrl ? { callbackUrl, callbackBodyType: 'application/x-www-form-urlencoded', callbackBody: CALLBACK_BODY } : {}),
     });
     const { deadline } = JSON.parse(Buffer.from(token.split(':')[2], 'base64url').toString('utf8')) as { deadline: number };
     return { uploadUrl: `${this.scheme}://${this.options.upHost}/`, token, expiresAt: new Date(deadline * 1000) };
