@@ -2,6 +2,7 @@ import { applyDecorators, Module, UseGuards } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { SkipThrottle, ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import type { Redis } from 'ioredis';
 import type { AuthenticatedRequest } from '../auth/jwt.guard';
 import { queueConfig } from '../config/queue.config';
 import { securityConfig } from '../config/security.config';
@@ -30,7 +31,8 @@ export const ThrottledPerUser = () => applyDecorators(UseGuards(RetryAfterThrott
       imports: [QueueModule],
       inject: [securityConfig.KEY, queueConfig.KEY, BrokerConnections],
       useFactory: (security: ConfigType<typeof securityConfig>, queue: ConfigType<typeof queueConfig>, connections: BrokerConnections) => ({
-        storage: new ThrottlerStorageRedisService(connections.throttling(`${queue.prefix}:throttle:`)),
+        // The storage takes a Cluster as well; its typings just have no overload for the union.
+        storage: new ThrottlerStorageRedisService(connections.throttling(`${queue.prefix}:throttle:`) as Redis),
         throttlers: [
           { name: PER_IP, limit: security.authThrottle.limit, ttl: security.authThrottle.ttlSec * 1000 },
           {
