@@ -15,7 +15,7 @@ export class AuthController {
 
   /** Creates an account. 409 when the username is taken; 429 over the per-IP budget; 503 when busy hashing. */
   @Post('register')
-  @ApiErrors(400, 409, 429)
+  @ApiErrors(400, 409, 429, 503)
   register(@Body() body: CredentialsDto): Promise<Pick<PublicUserDto, 'id' | 'username'>> {
     return this.auth.register(body.username, body.password);
   }
@@ -25,7 +25,7 @@ export class AuthController {
    * locked after repeated failures; 503 + Retry-After when the server is busy hashing other passwords.
    */
   @Post('login')
-  @ApiErrors(400, 401, 429)
+  @ApiErrors(400, 401, 429, 503)
   @HttpCode(200)
   login(@Body() body: CredentialsDto): Promise<AccessTokenDto> {
     return this.auth.login(body.username, body.password);
