@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ApiClient, fetchBytes } from './support/client';
@@ -77,6 +77,54 @@ describe('admin CLI against a real database, Redis and storage (node dist/cli, A
     const bad = await stack.cli(['storage:orphans', '--older-than', 'soon']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('expected a duration such as 90s, 30m, 6h or 2d, not "soon"');
+  });
+
+  it('uploads:retry-failed re-enqueues failed uploads whose file is still there under a fresh job id, filtered by --since and --user', async () => {
+    const dave = await new ApiClient(stack.baseUrl).signUp(`dave_${stack.id}`);
+    const erin = await new ApiClient(stack.baseUrl).signUp(`erin_${stack.id}`);
+    // A file where dave's storage folder should be: storing fails on every attempt (a transient error, retried, then final).
+    const blocker = join(stack.storageDir, 'avatars', String(dave.userId));
+    mkdirSync(join(stack.storageDir, 'avatars'), { recursive: true });
+    writeFileSync(blocker, 'not a folder');
+    const recent = (await dave.upload(await solidJpeg(200, 200, '#5555ff'))).body;
+    const older = (await dave.upload(await solidJpeg(200, 200, '#ff5555'))).body;
+    expect((await dave.settle(recent.uploadId)).status).toBe('failed');
+    expect((await dave.settle(older.uploadId)).status).toBe('failed');
+    await stack.query('UPDATE avatar_uploads SET finished_at = NOW(6) - INTERVAL 3 HOUR WHERE id = ?', [older.uploadId]);
+    // A truncated JPEG fails for good at once, and its staged file goes with it: nothing to retry.
+    const truncated = (await solidJpeg(200, 200, '#55ff55')).subarray(0, 300);
+    const broken = (await erin.upload(truncated)).body;
+    expect((await erin.settle(broken.uploadId)).status).toBe('failed');
+
+    const gone = await stack.cli(['uploads:retry-failed', '--user', String(erin.userId)]);
+    expect(gone.code).toBe(0);
+    expect(gone.stdout).toContain(`skipped ${broken.uploadId}: its file is gone`);
+    expect(gone.stdout).toContain(`re-enqueued 0 failed upload(s) of user ${erin.userId}; 1 skipped (file gone), 0 changed meanwhile`);
+
+    rmSync(blocker);
+    const sinceAnHour = await stack.cli(['uploads:retry-failed', '--since', '1h', '--user', String(dave.userId)]);
+    expect(sinceAnHour.code).toBe(0);
+    const newJob = /re-enqueued (\S+) as job (\S+)/.exec(sinceAnHour.stdout)!;
+    expect(newJob[1]).toBe(recent.uploadId);
+    expect(newJob[2]).not.toBe(recent.jobId);
+    expect(sinceAnHour.stdout).toMatch(/re-enqueued 1 failed upload\(s\) since \S+ of user \d+; 0 skipped/);
+    const done = await eventually(
+      () => dave.request('GET', `/users/me/avatar/uploads/${recent.uploadId}`),
+      (reply) => reply.body.status === 'done',
+    );
+    expect(done.body).toMatchObject({ status: 'done', jobId: newJob[2] });
+    expect((await dave.request('GET', `/users/me/avatar/uploads/${older.uploadId}`)).body.status).toBe('failed');
+
+    const rest = await stack.cli(['uploads:retry-failed', '--user', String(dave.userId)]);
+    expect(rest.stdout).toContain(`re-enqueued ${older.uploadId} as job`);
+    await eventually(
+      () => dave.request('GET', `/users/me/avatar/uploads/${older.uploadId}`),
+      (reply) => reply.body.status === 'done',
+    );
+
+    const bad = await stack.cli(['uploads:retry-failed', '--since', 'last week']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--since must be an ISO date');
   });
 
   it('users:purge removes the user, their rows, objects, staged files and queued jobs, and nothing of anyone else', async () => {

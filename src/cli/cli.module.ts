@@ -10,10 +10,12 @@ import { User } from '../users/user.entity';
 import { UsersModule } from '../users/users.module';
 import { AvatarRerender } from './avatar-rerender.service';
 import { AvatarsRerenderCommand } from './avatars-rerender.command';
+import { FailedUploadRetry } from './failed-upload-retry.service';
 import { MakeAdminCommand } from './make-admin.command';
 import { StorageOrphansCommand } from './storage-orphans.command';
 import { StorageOrphans } from './storage-orphans.service';
 import { UserPurge } from './user-purge.service';
+import { UploadsRetryFailedCommand } from './uploads-retry-failed.command';
 import { UsersPurgeCommand } from './users-purge.command';
 
 /**
@@ -39,6 +41,8 @@ import { UsersPurgeCommand } from './users-purge.command';
     StorageOrphans,
     AvatarsRerenderCommand,
     AvatarRerender,
+    UploadsRetryFailedCommand,
+    FailedUploadRetry,
   ],
 })
 export class CliModule {}
