@@ -84,6 +84,21 @@ describe('live upload status (Server-Sent Events through Redis, API replicas and
     expect(stream.events).toEqual([{ uploadId: failed.uploadId, status: 'failed', progress: expect.any(Number), error: 'corrupt or truncated image' }]);
   });
 
+  it('ends the streams still open when an API shuts down, so that it exits cleanly (0) instead of timing out', async () => {
+    await Promise.all(stack.workers.map((worker) => worker.stop()));
+    const port = await freePort();
+    const leaving = await stack.startApi({ PORT: String(port) });
+    const client = await new ApiClient(stack.baseUrl).signUp();
+    const accepted = await client.upload(SAMPLE);
+    const stream = follow(`http://127.0.0.1:${port}`, client.token, accepted.body.uploadId);
+    await eventually(async () => stream.events.length, (n) => n > 0, 20_000);
+    expect(await leaving.stop()).toBe(0);
+    await stream.done;
+    expect(stream.events.map((event) => event.status)).toEqual(['queued']);
+    await stack.startWorker();
+    expect(await client.settle(accepted.body.uploadId)).toMatchObject({ status: 'done' });
+  });
+
   it("answers 401 without a token and 404 for someone else's upload, as JSON", async () => {
     const owner = await new ApiClient(stack.baseUrl).signUp();
     const accepted = await owner.upload(SAMPLE);
