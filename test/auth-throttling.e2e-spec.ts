@@ -46,6 +46,8 @@ describe('throttled authentication (API and worker as separate processes)', () =
     expect(throttled!.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/retry in \d+ s/) });
 
     expect((await login('127.0.0.1', username, PASSWORD)).status).toBe(429);
+    // The queue dashboard's password login shares the budget.
+    expect((await requestFrom('127.0.0.1', 'POST', `${stack.baseUrl}/admin/session`, { username, password: PASSWORD })).status).toBe(429);
     const elsewhere = await login('127.0.0.2', username, PASSWORD);
     expect(elsewhere.status).toBe(200);
     expect(elsewhere.body.accessToken).toEqual(expect.any(String));

@@ -8,6 +8,7 @@ import { AuthenticatedRequest, JwtGuard } from '../auth/jwt.guard';
 import { AdminLoginDto } from './dto/admin-login.dto';
 import { loginPage } from './login-page';
 import { ApiErrors } from '../docs/api-errors';
+import { ThrottledPerIp } from '../throttling/throttling.module';
 
 const DASHBOARD = '/admin/queues';
 
@@ -32,10 +33,12 @@ export class AdminSessionController {
   /**
    * Opens an admin session: sets a short-lived HttpOnly, SameSite=Strict cookie (`ADMIN_SESSION_TTL_SEC`). Send
    * `{username, password}` (JSON, or the login form, which is then redirected to the dashboard), or nothing but an
-   * admin's `Authorization: Bearer` token. 204; 401 bad credentials or token; 403 not an admin.
+   * admin's `Authorization: Bearer` token. 204; 401 bad credentials or token; 403 not an admin. Password logins share
+   * /auth's per-IP budget, the per-username backoff and the hash cap (429 / 503 + Retry-After).
    */
   @Post('session')
-  @ApiErrors(400, 401, 403)
+  @ThrottledPerIp()
+  @ApiErrors(400, 401, 403, 429, 503)
   @ApiBearerAuth()
   async open(@Req() request: AuthenticatedRequest, @Res() response: Response, @Body() login: AdminLoginDto): Promise<void> {
     const fromForm = Boolean(request.is('application/x-www-form-urlencoded'));
