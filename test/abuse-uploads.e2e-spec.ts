@@ -14,6 +14,9 @@ const TOO_MANY_SCANS = /^the JPEG has more than 100 progressive scans/;
 const uploadRows = async (stack: Stack, userId: number) =>
   (await stack.query<{ n: number }>('SELECT COUNT(*) AS n FROM avatar_uploads WHERE user_id = ?', [userId]))[0].n;
 
+const pendingUploads = async (stack: Stack, userId: number) =>
+  (await stack.query<{ n: number }>("SELECT COUNT(*) AS n FROM avatar_uploads WHERE user_id = ? AND status IN ('queued', 'processing')", [userId]))[0].n;
+
 describe('bounded work per upload', () => {
   const stack = new Stack();
   /** A second API replica whose own scan check is switched off, standing in for anything that gets past the API. */
@@ -49,6 +52,8 @@ describe('bounded work per upload', () => {
     expect(settled.error).toMatch(TOO_MANY_SCANS);
     expect(settled.error).toMatch(/save it again as a standard JPEG$/);
     expect(await attacker.finishedJob(accepted.body.jobId)).toMatchObject({ state: 'failed', attemptsMade: 1 });
+    // Failed for good: its staged file goes at once, not after STAGING_RETENTION_HOURS.
+    await eventually(() => readdir(stack.stagingDir), (names) => !names.some((name) => name.includes(accepted.body.uploadId)), 5000);
   });
 
   it('finishes a legitimate upload queued behind two bombs within seconds', async () => {
@@ -98,4 +103,89 @@ describe('the job time limit (TASK_TIME_LIMIT)', () => {
     expect((await client.request('GET', `/users/me/avatar/uploads/${slow.body.uploadId}`)).body.status).toBe('failed');
     expect((await client.request('GET', '/users/me')).body.avatarUrl).toBe(avatarUrl);
   }, 240_000);
+});
+
+/** What a browser does with a direct-upload ticket: a multipart POST with `token` first, then `key` and `file`. */
+async function postToStore(ticket: { uploadUrl: string; token: string; key: string }, bytes: Buffer) {
+  const form = new FormData();
+  form.append('token', ticket.token);
+  form.append('key', ticket.key);
+  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }), 'avatar.jpg');
+  const response = await fetch(ticket.uploadUrl, { method: 'POST', body: form });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('uploads in flight per user (AVATAR_MAX_PENDING_PER_USER=3)', () => {
+  // No worker at first, so that uploads stay queued.
+  const stack = new Stack({ workers: 0 });
+
+  beforeAll(() => stack.start());
+  afterAll(() => stack.destroy());
+
+  const photo = (n: number) => solidJpeg(200, 200, `#${(0x100000 + n * 0x1234).toString(16).slice(-6)}`);
+
+  it('answers the upload after three pending ones with 429, Retry-After and a JSON message, keeping nothing of it', async () => {
+    const client = await new ApiClient(stack.baseUrl).signUp();
+    for (let n = 0; n < 3; n++) expect((await client.upload(await photo(n))).status).toBe(202);
+    const staged = await readdir(stack.stagingDir);
+
+    const refused = await client.upload(await photo(3));
+
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.body).toEqual({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: 'you already have 3 uploads waiting to be processed (at most 3); try again when one has finished',
+    });
+    expect(await uploadRows(stack, client.userId)).toBe(3);
+    expect((await readdir(stack.stagingDir)).sort()).toEqual(staged.sort());
+    // Another user is not held back by it.
+    expect((await (await new ApiClient(stack.baseUrl).signUp()).upload(await photo(4))).status).toBe(202);
+  });
+
+  it('lets exactly three of six parallel uploads in', async () => {
+    const client = await new ApiClient(stack.baseUrl).signUp();
+    const photos = await Promise.all([0, 1, 2, 3, 4, 5].map(photo));
+
+    const replies = await Promise.all(photos.map((bytes) => client.upload(bytes)));
+
+    expect(replies.map((reply) => reply.status).sort()).toEqual([202, 202, 202, 429, 429, 429]);
+    expect(await uploadRows(stack, client.userId)).toBe(3);
+  });
+
+  it('counts confirmed direct uploads too; the refused confirm can be repeated once an upload has finished', async () => {
+    const client = await new ApiClient(stack.baseUrl).signUp();
+    for (let n = 0; n < 3; n++) expect((await client.upload(await photo(n))).status).toBe(202);
+    const ticket = (await client.request('POST', '/users/me/avatar/upload-token', {})).body;
+    expect((await postToStore(ticket, await photo(9))).status).toBe(200);
+
+    const refused = await client.request('POST', '/users/me/avatar/confirm', { key: ticket.key });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+
+    // A worker arrives, the queue drains, and the same key can now be confirmed: a legitimate later upload works.
+    await stack.startWorker();
+    await eventually(() => pendingUploads(stack, client.userId), (n) => n === 0, 60_000);
+    const confirmed = await client.request('POST', '/users/me/avatar/confirm', { key: ticket.key });
+    expect(confirmed.status).toBe(202);
+    expect(await client.settle(confirmed.body.uploadId, 30_000)).toMatchObject({ status: 'done' });
+    const later = await client.upload(await photo(10));
+    expect(later.status).toBe(202);
+    expect(await client.settle(later.body.uploadId, 30_000)).toMatchObject({ status: 'done' });
+  }, 120_000);
+
+  it("answers 401 to a deleted user's still valid token, keeping no staged file", async () => {
+    const client = await new ApiClient(stack.baseUrl).signUp();
+    const staged = await readdir(stack.stagingDir);
+    await stack.query('DELETE FROM users WHERE id = ?', [client.userId]);
+
+    const reply = await client.upload(await photo(11));
+
+    expect(reply.status).toBe(401);
+    expect(reply.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+    // The worker meanwhile removes other uploads' files and makes work folders, but no new staged file may appear.
+    const added = (await readdir(stack.stagingDir)).filter((name) => !staged.includes(name) && !name.startsWith('work-'));
+    expect(added).toEqual([]);
+  });
 });

@@ -19,6 +19,8 @@ export const avatarConfig = registerAs('avatar', () => ({
   /** Each scan of a progressive JPEG is a full pass of the decoder over the image; photos have about a dozen. */
   maxJpegScans: Number(process.env.AVATAR_MAX_JPEG_SCANS ?? 100),
   decodeTimeoutSec: Number(process.env.AVATAR_DECODE_TIMEOUT_SEC ?? 20),
+  /** Uploads of one user queued or processing at once; more are refused (429) until one finishes. */
+  maxPendingPerUser: Number(process.env.AVATAR_MAX_PENDING_PER_USER ?? 3),
   /**
    * Where the API keeps a server-side upload until a worker takes it: `storage` streams it into the object store under
    * `incoming/<user>/<upload id>` (no folder shared between API and workers), `disk` into STAGING_DIR (shared).

@@ -111,6 +111,7 @@ class Env {
   AVATAR_CROP?: string;
   @IsOptional() @IsInt() @Min(1) AVATAR_MAX_JPEG_SCANS?: number;
   @IsOptional() @IsInt() @Min(1) AVATAR_DECODE_TIMEOUT_SEC?: number;
+  @IsOptional() @IsInt() @Min(1) AVATAR_MAX_PENDING_PER_USER?: number;
   @IsOptional() @IsInt() @Min(1) TASK_TIME_LIMIT?: number;
 
   @IsOptional() @IsInt() @Min(1) AUTH_THROTTLE_LIMIT?: number;

@@ -5,6 +5,7 @@ import { getRepositoryToken } from '@nestjs/typeorm';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { avatarConfig } from '../../config/avatar.config';
 import { queueConfig } from '../../config/queue.config';
 import { JobCodec } from '../../queue/job-codec';
 import { BrokerConnections } from '../../queue/broker-connections';
@@ -16,9 +17,18 @@ import { UploadRedriveService } from '../upload-redrive.service';
 import { AvatarUploadsService } from './avatar-uploads.service';
 import { StagedFile } from './staging-storage';
 
-/** Just enough of a TypeORM repository, kept in memory. */
+/** Just enough of a TypeORM repository and its entity manager, kept in memory; users 1–99 exist. */
 class MemoryUploads {
   readonly rows = new Map<string, Partial<AvatarUpload>>();
+  readonly manager = {
+    transaction: async <T>(work: (manager: unknown) => Promise<T>): Promise<T> =>
+      work({
+        findOne: async (_entity: unknown, { where }: { where: { id: number } }) => (where.id < 100 ? { id: where.id } : null),
+        countBy: async (_entity: unknown, { userId }: { userId: number }) =>
+          [...this.rows.values()].filter((row) => row.userId === userId && ['queued', 'processing'].includes(row.status!)).length,
+        insert: async (_entity: unknown, row: Partial<AvatarUpload>) => this.insert(row),
+      }),
+  };
   async insert(row: Partial<AvatarUpload>) {
     this.rows.set(row.id!, { ...row, createdAt: new Date(), attempts: 0 });
   }
@@ -47,11 +57,17 @@ describe(AvatarUploadsService.name, () => {
   let queue: FakeQueue;
   let broker: { reachable: boolean };
 
-  const staged = (bytes: Buffer, detectedType: StagedFile['detectedType'], refusedFormat: string | null = null): StagedFile => {
-    const path = join(dir, 'f1e2d3c4-0000-4000-8000-000000000001');
+  const staged = (
+    bytes: Buffer,
+    detectedType: StagedFile['detectedType'],
+    refusedFormat: string | null = null,
+    id = 'f1e2d3c4-0000-4000-8000-000000000001',
+  ): StagedFile => {
+    const path = join(dir, id);
     writeFileSync(path, bytes);
-    return { path, filename: 'f1e2d3c4-0000-4000-8000-000000000001', size: bytes.length, sha256: 'ab'.repeat(32), detectedType, refusedFormat } as StagedFile;
+    return { path, filename: id, size: bytes.length, sha256: 'ab'.repeat(32), detectedType, refusedFormat } as StagedFile;
   };
+  const jpeg = (n: number) => staged(Buffer.from([0xff, 0xd8, 0xff, 0xe0]), 'jpeg', null, `f1e2d3c4-0000-4000-8000-00000000000${n}`);
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'uploads-spec-'));
@@ -69,6 +85,7 @@ describe(AvatarUploadsService.name, () => {
         { provide: StorageDriver, useValue: { urlFor: (key: string) => `https://cdn.example.com/${key}` } },
         { provide: BrokerConnections, useValue: broker },
         UploadRedriveService,
+        { provide: avatarConfig.KEY, useValue: { maxPendingPerUser: 2 } },
       ],
     }).compile();
     service = moduleRef.get(AvatarUploadsService);
@@ -142,5 +159,29 @@ describe(AvatarUploadsService.name, () => {
     await service.acceptServerUpload(7, file);
     await expect(service.status(7, file.filename)).resolves.toMatchObject({ status: 'queued', attempts: 0 });
     await expect(service.status(8, file.filename)).rejects.toMatchObject({ status: HttpStatus.NOT_FOUND });
+  });
+
+  it('takes at most AVATAR_MAX_PENDING_PER_USER queued or processing uploads per user (429 with a wait), then more once one finished', async () => {
+    await service.acceptServerUpload(7, jpeg(1));
+    await service.acceptServerUpload(7, jpeg(2));
+    const third = jpeg(3);
+    await expect(service.acceptServerUpload(7, third)).rejects.toMatchObject({
+      status: HttpStatus.TOO_MANY_REQUESTS,
+      retryAfterSec: expect.any(Number),
+      message: 'you already have 2 uploads waiting to be processed (at most 2); try again when one has finished',
+    });
+    expect(existsSync(third.path)).toBe(false);
+    expect(uploads.rows.has(third.filename)).toBe(false);
+    await service.acceptServerUpload(8, jpeg(4)); // another user is not affected
+
+    uploads.rows.get(jpeg(1).filename)!.status = 'done';
+    await expect(service.acceptServerUpload(7, jpeg(5))).resolves.toMatchObject({ status: 'queued' });
+  });
+
+  it("answers 401 for a user who no longer exists, keeping neither a row nor the staged file", async () => {
+    const file = jpeg(1);
+    await expect(service.acceptServerUpload(100, file)).rejects.toMatchObject({ status: HttpStatus.UNAUTHORIZED });
+    expect(uploads.rows.size).toBe(0);
+    expect(existsSync(file.path)).toBe(false);
   });
 });

@@ -1,14 +1,18 @@
 import {
   BadRequestException,
+  Inject,
   Injectable,
   Logger,
   NotFoundException,
   ServiceUnavailableException,
+  UnauthorizedException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import { rm } from 'node:fs/promises';
-import { Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
+import { avatarConfig } from '../../config/avatar.config';
 import { IMAGE_CONTENT_TYPES, describeRefusal } from '../../images/image-formats';
 import { currentRequestId } from '../../logging/request-context';
 import { BrokerConnections } from '../../queue/broker-connections';
@@ -20,10 +24,15 @@ import { UploadRedriveService } from '../upload-redrive.service';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto';
 import { UploadStatusDto } from './dto/upload-status.dto';
 import { StagedFile } from './staging-storage';
+import { TooManyRequestsException } from './too-many-requests.exception';
+import { User } from '../../users/user.entity';
 
 type NewUpload = Pick<AvatarUpload, 'id' | 'userId' | 'source'> & Partial<AvatarUpload>;
 
 const QUEUE_UNAVAILABLE = 'the upload queue is unavailable; try again shortly';
+
+/** What a client over AVATAR_MAX_PENDING_PER_USER is told to wait: about how long a job takes to finish. */
+const PENDING_RETRY_AFTER_SEC = 5;
 
 /** The API side of an upload: record it, hand it to the queue, report on it. Workers do the rest. */
 @Injectable()
@@ -36,6 +45,7 @@ export class AvatarUploadsService {
     private readonly redrive: UploadRedriveService,
     private readonly broker: BrokerConnections,
     private readonly results: ResultBackend,
+    @Inject(avatarConfig.KEY) private readonly config: ConfigType<typeof avatarConfig>,
   ) {}
 
   async acceptServerUpload(userId: number, file: StagedFile | undefined, cropField?: unknown): Promise<UploadAcceptedDto> {
@@ -83,7 +93,7 @@ export class AvatarUploadsService {
     const jobId = this.redrive.firstJobId(upload.id);
     try {
       if (!this.broker.reachable) throw new ServiceUnavailableException(QUEUE_UNAVAILABLE);
-      await this.uploads.insert({ ...upload, status: 'queued', jobId, crop: crop ?? null });
+      await this.insertWithinLimit({ ...upload, status: 'queued', jobId, crop: crop ?? null });
     } catch (error) {
       await this.discardStaged(upload);
       throw error;
@@ -104,6 +114,26 @@ export class AvatarUploadsService {
     if (upload.stagedPath) await rm(upload.stagedPath, { force: true });
     // A direct upload's object stays for the client to confirm again; a server-side upload's temporary object goes.
     if (upload.source === 'server' && upload.directKey) await this.storage.delete([upload.directKey]).catch(() => undefined);
+  }
+
+  /**
+   * Inserts the upload unless its user already has AVATAR_MAX_PENDING_PER_USER uploads queued or processing. The
+   * user's row lock serialises one user's concurrent uploads, so two of them cannot both take the last place.
+   */
+  private async insertWithinLimit(row: NewUpload & Pick<AvatarUpload, 'status' | 'jobId'>): Promise<void> {
+    const limit = this.config.maxPendingPerUser;
+    await this.uploads.manager.transaction(async (manager) => {
+      const user = await manager.findOne(User, { where: { id: row.userId }, select: { id: true }, lock: { mode: 'pessimistic_write' } });
+      if (!user) throw new UnauthorizedException('this account no longer exists');
+      const pending = await manager.countBy(AvatarUpload, { userId: row.userId, status: In(['queued', 'processing']) });
+      if (pending >= limit) {
+        throw new TooManyRequestsException(
+          `you already have ${pending} uploads waiting to be processed (at most ${limit}); try again when one has finished`,
+          PENDING_RETRY_AFTER_SEC,
+        );
+      }
+      await manager.insert(AvatarUpload, row);
+    });
   }
 
   async status(userId: number, uploadId: string): Promise<UploadStatusDto> {

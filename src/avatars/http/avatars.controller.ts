@@ -10,6 +10,7 @@ import {
   Post,
   Sse,
   UploadedFile,
+  UseFilters,
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
@@ -25,6 +26,7 @@ import { DirectUploadsService } from './direct-uploads.service';
 import { UploadAcceptedDto } from './dto/upload-accepted.dto';
 import { ConfirmUploadDto, UploadTokenDto, UploadTokenRequestDto } from './dto/upload-token.dto';
 import { UploadEventDto, UploadStatusDto } from './dto/upload-status.dto';
+import { RetryAfterFilter } from './retry-after.filter';
 import { StagedFile } from './staging-storage';
 import { UploadEventsService } from './upload-events.service';
 import { ApiErrors } from '../../docs/api-errors';
@@ -32,6 +34,7 @@ import { ApiErrors } from '../../docs/api-errors';
 @ApiTags('avatars')
 @ApiBearerAuth()
 @UseGuards(JwtGuard)
+@UseFilters(RetryAfterFilter)
 @Controller('users/me/avatar')
 export class AvatarsController {
   constructor(
@@ -43,7 +46,8 @@ export class AvatarsController {
 
   /**
    * Uploads a new avatar (JPEG, PNG, WebP, GIF or AVIF, judged by content). Answers at once with 202; a worker stores it.
-   * 400 without a file in the `avatar` field, 413 over AVATAR_MAX_BYTES, 415 when the content is not an accepted image.
+   * 400 without a file in the `avatar` field, 413 over AVATAR_MAX_BYTES, 415 when the content is not an accepted image,
+   * 429 (with Retry-After) while AVATAR_MAX_PENDING_PER_USER of the caller's uploads are queued or processing.
    */
   @Post()
   @ApiErrors(400, 401, 413, 415, 429, 503)
@@ -90,7 +94,7 @@ export class AvatarsController {
    * upload. 403 for another user's key, 404 when nothing was uploaded, 409 when already confirmed, 413/415 from storage.
    */
   @Post('confirm')
-  @ApiErrors(400, 401, 403, 404, 409, 413, 415, 503)
+  @ApiErrors(400, 401, 403, 404, 409, 413, 415, 429, 503)
   @HttpCode(202)
   confirm(@CurrentUserId() userId: number, @Body() body: ConfirmUploadDto): Promise<UploadAcceptedDto> {
     return this.directUploads.confirm(userId, body.key, body.crop);
