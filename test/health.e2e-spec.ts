@@ -1,4 +1,5 @@
 import { ApiClient } from './support/client';
+import { photoLikeJpeg } from './fixtures/photo-like';
 import { solidJpeg } from './support/images';
 import { PrivateRedis } from './support/private-redis';
 import { ServiceProcess, Stack, eventually, freePort } from './support/stack';
@@ -50,6 +51,22 @@ describe('worker probes on WORKER_HTTP_PORT', () => {
     redis.port = port;
     await redis.start();
     await eventually(() => probe(`${worker.probeUrl}/health/ready`), (reply) => reply.status === 200, 30_000);
+  });
+  it('turns unready as soon as it is told to stop, while its active job finishes', async () => {
+    expect(await stack.workers[0].stop()).toBe(0);
+    // Keeping a 12-megapixel original makes the job last long enough to be seen in progress.
+    const slow = await stack.startWorker({ AVATAR_KEEP_ORIGINAL: 'true', WORKER_CONCURRENCY: '1' });
+    const client = await new ApiClient(stack.baseUrl).signUp();
+    const accepted = await client.upload(await photoLikeJpeg(4000, 3000, 7));
+    expect(accepted.status).toBe(202);
+    await eventually(() => client.request('GET', accepted.body.statusUrl), (r) => r.body.status === 'processing', 30_000);
+
+    expect((await probe(`${slow.probeUrl}/health/ready`)).status).toBe(200);
+    const exited = slow.stop();
+    const unready = await eventually(() => probe(`${slow.probeUrl}/health/ready`), (r) => r.status === 503, 10_000);
+    expect(unready.body).toEqual(NOT_READY);
+    expect(await exited).toBe(0);
+    expect((await client.settle(accepted.body.uploadId)).status).toBe('done');
   });
 });
 

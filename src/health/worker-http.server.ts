@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { HealthCheckService } from '@nestjs/terminus';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
@@ -13,8 +13,9 @@ import { DependencyChecks, NOT_READY } from './dependency-checks';
  * `/health/live`, `/health/ready` (MySQL, broker, result backend, storage; 503 while shutting down) and `/metrics`.
  */
 @Injectable()
-export class WorkerHttpServer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WorkerHttpServer implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger(WorkerHttpServer.name);
+  private stopping = false;
   private readonly server: Server = createServer((req, res) =>
     this.answer(req, res).catch((error: Error) => {
       this.logger.error(`${req.url} failed: ${error.message}`);
@@ -42,6 +43,11 @@ export class WorkerHttpServer implements OnApplicationBootstrap, OnApplicationSh
     this.logger.log(`probes and metrics on http://${host}:${actual} (/health/live, /health/ready, /metrics)`);
   }
 
+  /** The first shutdown hook Nest runs: from here on readiness is 503, while the queues drain. */
+  onModuleDestroy(): void {
+    this.stopping = true;
+  }
+
   /** Last of all, so probes see 503 and scrapes still work while active jobs finish. */
   async onApplicationShutdown(): Promise<void> {
     this.server.closeAllConnections();
@@ -56,6 +62,7 @@ export class WorkerHttpServer implements OnApplicationBootstrap, OnApplicationSh
         return send(res, 200, { status: 'ok' });
       case '/health':
       case '/health/ready':
+        if (this.stopping) return send(res, 503, NOT_READY);
         return this.health.check(this.checks.all()).then(
           () => send(res, 200, { status: 'ok' }),
           () => send(res, 503, NOT_READY),
