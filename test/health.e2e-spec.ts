@@ -37,7 +37,6 @@ describe('worker probes on WORKER_HTTP_PORT', () => {
   });
 
   it('goes unready (503, still alive, answering within about a second) while its Redis is unreachable, and ready again after', async () => {
-    const port = redis.port;
     await redis.stop();
     const unready = await eventually(() => probe(`${worker.probeUrl}/health/ready`), (reply) => reply.status === 503, 15_000);
     expect(unready.body).toEqual(NOT_READY);
@@ -48,8 +47,7 @@ describe('worker probes on WORKER_HTTP_PORT', () => {
     // The other worker's Redis is fine.
     expect((await probe(`${stack.workers[0].probeUrl}/health/ready`)).status).toBe(200);
 
-    redis.port = port;
-    await redis.start();
+    await redis.start(); // the same port again
     await eventually(() => probe(`${worker.probeUrl}/health/ready`), (reply) => reply.status === 200, 30_000);
   });
   it('turns unready as soon as it is told to stop, while its active job finishes', async () => {
@@ -132,7 +130,6 @@ describe('API health', () => {
     try {
       const url = `http://127.0.0.1:${port}`;
       expect((await probe(`${url}/health`)).status).toBe(200);
-      const redisPort = redis.port;
       await redis.stop();
       for (const path of ['/health', '/health/ready']) {
         const reply = await eventually(() => probe(`${url}${path}`), (r) => r.status === 503, 15_000);
@@ -141,7 +138,6 @@ describe('API health', () => {
         expect(reply.ms).toBeLessThan(5000);
       }
       expect((await probe(`${url}/health/live`)).status).toBe(200);
-      redis.port = redisPort;
       await redis.start();
       await eventually(() => probe(`${url}/health`), (r) => r.status === 200, 30_000);
     } finally {
