@@ -46,6 +46,9 @@ describe('throttled authentication (API and worker as separate processes)', () =
     expect(throttled!.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/retry in \d+ s/) });
 
     expect((await login('127.0.0.1', username, PASSWORD)).status).toBe(429);
+    // With TRUST_PROXY_HOPS=0 (the default) a forged X-Forwarded-For does not buy a fresh budget.
+    const spoofed = await requestFrom('127.0.0.1', 'POST', `${stack.baseUrl}/auth/login`, { username, password: PASSWORD }, { 'x-forwarded-for': '203.0.113.9' });
+    expect(spoofed.status).toBe(429);
     // The queue dashboard's password login shares the budget.
     expect((await requestFrom('127.0.0.1', 'POST', `${stack.baseUrl}/admin/session`, { username, password: PASSWORD })).status).toBe(429);
     const elsewhere = await login('127.0.0.2', username, PASSWORD);
