@@ -1,8 +1,12 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { QiniuStorageDriver } from '../src/storage/qiniu/qiniu.storage-driver';
+import { QiniuEmulator } from './qiniu-emulator/qiniu-emulator';
+import { emulatorOptions } from './qiniu-emulator/test-fixtures';
 import { ApiClient, fetchBytes } from './support/client';
 import { solidJpeg } from './support/images';
+import { qiniuEnv, startQiniuEmulator, storedKeys } from './support/qiniu';
 import { Stack, eventually } from './support/stack';
 
 const TWO_HOURS_AGO = new Date(Date.now() - 2 * 3_600_000);
@@ -245,5 +249,46 @@ describe('avatars:rerender after AVATAR_SIZES changes (node dist/cli, API and wo
     expect(one.stderr).not.toContain('resuming');
     expect(one.stdout).toContain('re-rendered 1 avatar(s)');
     expect((await stack.cli(['avatars:rerender', '--limit', 'all'], newSizes)).code).toBe(1);
+  });
+});
+
+describe('storage:orphans and users:purge on the Qiniu driver (emulator; node dist/cli, API and worker as separate processes)', () => {
+  let emulator: QiniuEmulator;
+  let stack: Stack;
+  let frank: ApiClient;
+
+  beforeAll(async () => {
+    emulator = await startQiniuEmulator();
+    stack = await new Stack({ env: qiniuEnv(emulator) }).start();
+    frank = await new ApiClient(stack.baseUrl).signUp(`frank_${stack.id}`);
+    expect((await frank.uploadAndSettle(await solidJpeg(200, 200, '#8844cc'))).status).toBe('done');
+  });
+  afterAll(async () => {
+    await stack?.destroy();
+    await emulator?.stop();
+  });
+
+  it('lists the bucket through rsf, deletes only the orphans, then purges the user', async () => {
+    const env = qiniuEnv(emulator);
+    const store = new QiniuStorageDriver(emulatorOptions(emulator, { accessKey: env.QINIU_ACCESS_KEY, secretKey: env.QINIU_SECRET_KEY }));
+    const file = join(stack.dir, 'junk.jpg');
+    writeFileSync(file, await solidJpeg(16, 16, '#000000'));
+    const junk = [`avatars/${frank.userId}/${'f'.repeat(64)}.webp`, `incoming/${frank.userId}/0b4f3a52-0000-4000-8000-000000000001`];
+    for (const key of junk) await store.put(key, file, 'image/jpeg');
+    const avatarKeys = storedKeys(emulator, `avatars/${frank.userId}/`).filter((key) => key !== junk[0]);
+    expect(avatarKeys.length).toBeGreaterThan(1);
+
+    const listed = await stack.cli(['storage:orphans', '--older-than', '0s']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split('\n').filter((line) => line.includes('\t')).map((line) => line.split('\t')[0]).sort()).toEqual(junk.sort());
+    const deleted = await stack.cli(['storage:orphans', '--older-than', '0s', '--delete']);
+    expect(deleted.stdout).toContain('deleted 2 orphan(s)');
+    expect(storedKeys(emulator, `avatars/${frank.userId}/`).sort()).toEqual(avatarKeys.sort());
+    expect(storedKeys(emulator, 'incoming/')).toEqual([]);
+
+    const purged = await stack.cli(['users:purge', String(frank.userId)]);
+    expect(purged.code).toBe(0);
+    expect(purged.stdout).toContain(`${avatarKeys.length} stored object(s)`);
+    expect(storedKeys(emulator, `avatars/${frank.userId}/`)).toEqual([]);
   });
 });
