@@ -117,7 +117,8 @@ describe('the demo page (headless Chromium)', () => {
   });
 
   describe('with the local driver', () => {
-    const stack = new Stack({ env: { AVATAR_MAX_BYTES: String(200 * 1024) } });
+    // Three uploads (tokens) per user and minute: the refusals below use them up, then meet the throttle.
+    const stack = new Stack({ env: { AVATAR_MAX_BYTES: String(200 * 1024), UPLOAD_THROTTLE_LIMIT: '3', UPLOAD_THROTTLE_TTL_SEC: '60' } });
 
     beforeAll(() => stack.start());
     afterAll(() => stack.destroy());
@@ -133,7 +134,7 @@ describe('the demo page (headless Chromium)', () => {
       await page.close();
     });
 
-    it('explains refusals in words: not an image, a file too large, a picture that cannot be decoded', async () => {
+    it('explains refusals in words: not an image, a file too large, a picture that cannot be decoded, too many uploads', async () => {
       const { page, problems } = await openPage(browser, `${stack.baseUrl}/`);
       await signUp(page, `refusals_${stack.id}`);
 
@@ -153,6 +154,11 @@ describe('the demo page (headless Chromium)', () => {
       await page.setInputFiles('#file', { name: 'broken.jpg', mimeType: 'image/jpeg', buffer: broken });
       await page.waitForFunction(() => document.getElementById('message')!.textContent!.includes('could not read'), undefined, { timeout: 60_000 });
       expect(await page.textContent('#message')).toBe('We could not read that picture: the file seems damaged or incomplete. Please try another one.');
+
+      await page.setInputFiles('#file', SAMPLE);
+      await page.click('#upload');
+      await page.waitForFunction(() => document.getElementById('message')!.textContent!.includes('too fast'));
+      expect(await page.textContent('#message')).toMatch(/^You are going a bit too fast\. Please wait \d+ seconds and try again\.$/);
       expect(problems).toEqual([]);
       await page.close();
     });

@@ -20,7 +20,7 @@ export function explain(error: unknown, maxBytes?: number): string {
         ? `This is an HEIC/HEIF photo (the iPhone's format), which we cannot use. Please choose ${FORMATS} (on an iPhone: share it as JPEG, or set Camera › Formats to Most Compatible).`
         : `That file is not an image we can use. Please choose ${FORMATS}.`;
     case 429:
-      return `You are going a bit fast. Please wait ${error.retryAfterSec ? `${error.retryAfterSec} seconds` : 'a minute'} and try again.`;
+      return `You are going a bit too fast. Please wait ${error.retryAfterSec ? `${error.retryAfterSec} seconds` : 'a minute'} and try again.`;
     case 503:
       return 'The service is busy right now. Please try again in a moment.';
     default:
