@@ -129,6 +129,22 @@ describe('admin role, admin session and the queue dashboard (API and worker as s
     expect(notAdmin.headers.getSetCookie()).toEqual([]);
   });
 
+  it('locks a username out of the login form after repeated failures, with Retry-After, like /auth/login', async () => {
+    const name = `target_${stack.id}`;
+    await new ApiClient(stack.baseUrl).signUp(name, password);
+    const statuses: number[] = [];
+    let locked: Awaited<ReturnType<typeof browser>> | undefined;
+    for (let attempt = 0; attempt < 12 && !locked; attempt++) {
+      const reply = await browser(stack, 'POST', '/admin/session', { form: { username: name, password: 'guessing wrong' } });
+      statuses.push(reply.status);
+      if (reply.status === 429) locked = reply;
+    }
+    expect(statuses[0]).toBe(401);
+    expect(locked?.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(locked?.body).toContain('too many failed logins');
+    expect(locked?.headers.getSetCookie()).toEqual([]);
+  });
+
   it("exchanges an admin's bearer token for a session cookie; a non-admin's gets 403, none gets 401", async () => {
     const exchanged = await admin.request('POST', '/admin/session');
     expect(exchanged.status).toBe(204);

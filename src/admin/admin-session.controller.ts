@@ -8,6 +8,7 @@ import { AuthenticatedRequest, JwtGuard } from '../auth/jwt.guard';
 import { AdminLoginDto } from './dto/admin-login.dto';
 import { loginPage } from './login-page';
 import { ApiErrors } from '../docs/api-errors';
+import { RetryLaterException } from '../http/retry-later.exception';
 import { ThrottledPerIp } from '../throttling/throttling.module';
 
 const DASHBOARD = '/admin/queues';
@@ -50,8 +51,9 @@ export class AdminSessionController {
       await this.admins.requireAdmin(userId);
       response.cookie(ADMIN_SESSION_COOKIE, await this.sessions.issue(userId), this.sessions.cookieOptions());
     } catch (error) {
-      // The form gets its page back with the reason, and the status code all the same.
+      // The form gets its page back with the reason, and the status code (and Retry-After) all the same.
       if (fromForm && error instanceof HttpException) {
+        if (error instanceof RetryLaterException) response.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSec))));
         response.status(error.getStatus()).type('html').send(loginPage(error.message));
         return;
       }
