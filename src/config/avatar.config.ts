@@ -6,6 +6,8 @@ export type StagingMode = 'storage' | 'disk';
 
 export const avatarConfig = registerAs('avatar', () => ({
   maxBytes: Number(process.env.AVATAR_MAX_BYTES ?? 10 * 1024 * 1024),
+  /** Upload requests one API process receives at once; more get 503 + Retry-After before a byte is read. */
+  maxInFlightUploads: Number(process.env.UPLOAD_MAX_INFLIGHT ?? 32),
   maxPixels: Number(process.env.AVATAR_MAX_PIXELS ?? 40_000_000),
   sizes: (process.env.AVATAR_SIZES ?? '512,256,128,64')
     .split(',')

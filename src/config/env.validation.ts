@@ -100,6 +100,8 @@ class Env {
   @IsOptional() @IsInt() @Min(0) TASK_MAX_STALLED_COUNT?: number;
   @IsOptional() @IsInt() @Min(50) BROKER_TIMEOUT_MS?: number;
   @IsOptional() @IsInt() @Min(100) TASK_DATABASE_RETRY_DELAY_MS?: number;
+  @IsOptional() @IsInt() @Min(1) UPLOAD_MAX_INFLIGHT?: number;
+  @IsOptional() @IsInt() @Min(1) QUEUE_MAX_WAITING?: number;
 
   @IsOptional() @IsInt() @Min(1) AVATAR_MAX_PIXELS?: number;
   @IsOptional() @Matches(/^\s*\d+\s*(,\s*\d+\s*)*$/, { message: 'AVATAR_SIZES must be a comma-separated list of pixel sizes' })

@@ -56,4 +56,6 @@ export const queueConfig = registerAs('queue', () => ({
   brokerTimeoutMs: Number(process.env.BROKER_TIMEOUT_MS ?? 2000),
   /** Delay before a job that found MySQL unavailable runs again; such a run does not count as an attempt. */
   databaseRetryDelayMs: Number(process.env.TASK_DATABASE_RETRY_DELAY_MS ?? 5000),
+  /** Upload jobs allowed to wait in the queue; past it new uploads get 503 + Retry-After (the backlog stays bounded). */
+  maxWaiting: Number(process.env.QUEUE_MAX_WAITING ?? 10_000),
 }));

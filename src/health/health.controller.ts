@@ -2,6 +2,7 @@ import { Controller, Get, ServiceUnavailableException, UseGuards } from '@nestjs
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import { AdminGuard } from '../auth/admin.guard';
+import { AdmissionSnapshot, UploadAdmission } from '../avatars/http/upload-admission';
 import { ApiErrors } from '../docs/api-errors';
 import { DependencyChecks, NOT_READY } from './dependency-checks';
 import { QueueReport, QueueStatus } from './queue-report';
@@ -25,6 +26,8 @@ export class HealthDetailsDto {
   workers!: WorkerBeat[];
   /** Set when the queues could not be read from the broker. */
   queuesError?: string;
+  /** This API process's admission control: uploads in flight and the waiting queue, against their limits. */
+  admission!: AdmissionSnapshot;
 }
 
 const PUBLIC_HEALTH = {
@@ -40,6 +43,7 @@ export class HealthController {
     private readonly checks: DependencyChecks,
     private readonly queues: QueueReport,
     private readonly drain: ShutdownDrain,
+    private readonly admission: UploadAdmission,
   ) {}
 
   /** Public readiness: 200 `{status: "ok"}` when ready; 503 `{..., status: "error"}` otherwise and while shutting down. */
@@ -81,6 +85,7 @@ export class HealthController {
     const report = await this.queues
       .read()
       .catch((error: Error) => ({ queues: [], workers: [], queuesError: `the broker did not answer: ${error.message}` }));
-    return { status: this.drain.draining ? 'shutting_down' : readiness.status, checks: readiness.details, ...report };
+    const admission = await this.admission.snapshot();
+    return { status: this.drain.draining ? 'shutting_down' : readiness.status, checks: readiness.details, ...report, admission };
   }
 }

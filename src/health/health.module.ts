@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { UploadAdmissionModule } from '../avatars/http/upload-admission.module';
 import { QueueModule } from '../queue/queue.module';
 import { UsersModule } from '../users/users.module';
 import { HealthChecksModule } from './health-checks.module';
@@ -9,7 +10,7 @@ import { ShutdownDrain } from './shutdown-drain';
 /** The API's probes (`/health`, `/health/live`, `/health/ready`) and the admin's `/health/details`. */
 @Module({
   // UsersModule: AdminGuard reads the caller's role.
-  imports: [HealthChecksModule, QueueModule, UsersModule],
+  imports: [HealthChecksModule, QueueModule, UsersModule, UploadAdmissionModule],
   controllers: [HealthController],
   providers: [QueueReport, ShutdownDrain],
 })

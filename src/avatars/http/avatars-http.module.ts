@@ -16,6 +16,7 @@ import { DirectUploadsService } from './direct-uploads.service';
 import { JobsController } from './jobs.controller';
 import { QiniuCallbackController } from './qiniu-callback.controller';
 import { DiskStagingSink, StagingStorage, StoreStagingSink } from './staging-storage';
+import { UploadAdmissionModule } from './upload-admission.module';
 import { UploadEventsService } from './upload-events.service';
 
 /** The API's upload services, in a module of their own so that the conditional callback module can share them. */
@@ -36,6 +37,7 @@ class QiniuCallbackModule {}
     AvatarUploadServicesModule,
     QueueModule,
     UsersModule,
+    UploadAdmissionModule,
     MulterModule.registerAsync({
       imports: [StorageModule],
       inject: [avatarConfig.KEY, Metrics, StorageDriver],

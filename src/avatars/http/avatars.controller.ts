@@ -30,6 +30,7 @@ import { RetryAfterFilter } from './retry-after.filter';
 import { StagedFile } from './staging-storage';
 import { UploadEventsService } from './upload-events.service';
 import { ApiErrors } from '../../docs/api-errors';
+import { StreamsUpload, UploadAdmissionGuard } from './upload-admission.guard';
 
 @ApiTags('avatars')
 @ApiBearerAuth()
@@ -47,12 +48,16 @@ export class AvatarsController {
   /**
    * Uploads a new avatar (JPEG, PNG, WebP, GIF or AVIF, judged by content). Answers at once with 202; a worker stores it.
    * 400 without a file in the `avatar` field, 413 over AVATAR_MAX_BYTES, 415 when the content is not an accepted image,
-   * 429 (with Retry-After) while AVATAR_MAX_PENDING_PER_USER of the caller's uploads are queued or processing.
+   * 429 (with Retry-After) while AVATAR_MAX_PENDING_PER_USER of the caller's uploads are queued or processing,
+   * 503 + Retry-After when the service is full (UPLOAD_MAX_INFLIGHT, QUEUE_MAX_WAITING) or a dependency is down,
+   * 507 when the staging disk is full.
    */
   @Post()
-  @ApiErrors(400, 401, 413, 415, 429, 503)
+  @ApiErrors(400, 401, 413, 415, 429, 503, 507)
   @ThrottledPerUser()
   @HttpCode(202)
+  @UseGuards(UploadAdmissionGuard)
+  @StreamsUpload()
   @ApiConsumes('multipart/form-data')
   @ApiBody({
     schema: {
@@ -96,6 +101,7 @@ export class AvatarsController {
   @Post('confirm')
   @ApiErrors(400, 401, 403, 404, 409, 413, 415, 429, 503)
   @HttpCode(202)
+  @UseGuards(UploadAdmissionGuard)
   confirm(@CurrentUserId() userId: number, @Body() body: ConfirmUploadDto): Promise<UploadAcceptedDto> {
     return this.directUploads.confirm(userId, body.key, body.crop);
   }
