@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, ServiceUnavail
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
 import { isDatabaseUnavailable } from '../database/database-unavailable';
+import { isRedisUnavailable } from '../queue/connection-watch';
 
 /** Seconds a client is asked to wait before trying again when a dependency is down or the service is full. */
 export const RETRY_AFTER_SEC = 5;
@@ -9,7 +10,7 @@ export const RETRY_AFTER_SEC = 5;
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
 
 /**
- * Turns "cannot right now" into answers a client can act on: MySQL unreachable → 503, staging disk full → 507, both
+ * Turns "cannot right now" into answers a client can act on: MySQL or Redis unreachable → 503, staging disk full → 507, both
  * with `Retry-After` (as every other 503 gets, e.g. the queue being unavailable), in Nest's usual JSON error shape,
  * instead of a 500. Everything else goes to Nest's default handling.
  */
@@ -28,8 +29,8 @@ export class UnavailableFilter extends BaseExceptionFilter {
   }
 
   private translate(exception: unknown): unknown {
-    if (isDatabaseUnavailable(exception)) {
-      this.logger.warn(`database unavailable: ${(exception as Error).message}`);
+    if (isDatabaseUnavailable(exception) || isRedisUnavailable(exception)) {
+      this.logger.warn(`dependency unavailable: ${(exception as Error).message}`);
       return new ServiceUnavailableException('the service is temporarily unavailable; try again shortly');
     }
     if (DISK_FULL.has((exception as NodeJS.ErrnoException)?.code ?? '')) {

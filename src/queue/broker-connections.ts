@@ -63,6 +63,7 @@ export class BrokerConnections {
         maxRetriesPerRequest: 2,
       });
       watchConnection(this.throttlingConnection, 'broker (throttling)', this.logger);
+      failFastOnceConnected(this.throttlingConnection);
       this.opened.push(this.throttlingConnection);
     }
     return this.throttlingConnection;

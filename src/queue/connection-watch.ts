@@ -30,3 +30,16 @@ export function failFastOnceConnected(redis: Redis | Cluster): void {
     (redis.options as { enableOfflineQueue?: boolean }).enableOfflineQueue = false;
   });
 }
+
+const UNREACHABLE = [
+  "Stream isn't writeable",
+  'Command timed out',
+  'Connection is closed',
+  'Reached the max retries per request limit',
+];
+
+/** True for ioredis errors meaning "Redis cannot be reached right now" (as opposed to a command Redis refused). */
+export function isRedisUnavailable(error: unknown): boolean {
+  const message = (error as Error | null)?.message ?? '';
+  return UNREACHABLE.some((text) => message.includes(text)) || (error as Error | null)?.name === 'MaxRetriesPerRequestError';
+}
