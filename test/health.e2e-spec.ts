@@ -123,6 +123,17 @@ describe('API health', () => {
     expect(after.queues.some((q: any) => q.warning)).toBe(false);
   });
 
+  it('stops counting a worker that died without a word once its heartbeat expires', async () => {
+    const survivor = stack.workers[stack.workers.length - 1];
+    const doomed = await stack.startWorker();
+    await eventually(details, (b) => b.workers.some((w: any) => w.pid === doomed.pid));
+    doomed.child.kill('SIGKILL');
+    await doomed.waitForExit();
+    // The beat lives 15 s after its last refresh.
+    const after = await eventually(details, (b) => !b.workers.some((w: any) => w.pid === doomed.pid), 30_000);
+    expect(after.workers.map((w: any) => w.pid)).toEqual([survivor.pid]);
+  });
+
   it('goes 503 without details while its Redis is unreachable, and 200 once it is back', async () => {
     const redis = await new PrivateRedis().start();
     const port = await freePort();

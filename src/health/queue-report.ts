@@ -4,7 +4,7 @@ import { ConfigType } from '@nestjs/config';
 import { JobCounts, Queue } from 'bull';
 import { queueConfig } from '../config/queue.config';
 import { AVATAR_QUEUE, MAINTENANCE_QUEUE } from '../queue/queue.constants';
-import { WorkerBeat, heartbeatKey } from './worker-beat';
+import { WorkerBeat, heartbeatIndexKey, heartbeatKey } from './worker-beat';
 import { CHECK_TIMEOUT_MS } from './dependency-checks';
 import { within } from './within';
 
@@ -52,15 +52,13 @@ export class QueueReport {
 
   private async liveWorkers(): Promise<WorkerBeat[]> {
     const redis = this.avatarQueue.client;
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', heartbeatKey(this.config.prefix, '*'), 'COUNT', 100);
-      keys.push(...found);
-      cursor = next;
-    } while (cursor !== '0');
-    if (keys.length === 0) return [];
-    const beats = await redis.mget(...keys);
+    const index = heartbeatIndexKey(this.config.prefix);
+    const now = Date.now();
+    // Workers that stopped without saying goodbye (a crash, SIGKILL) leave the index once their beat has expired.
+    await redis.zremrangebyscore(index, '-inf', now);
+    const ids = await redis.zrangebyscore(index, now, '+inf');
+    if (ids.length === 0) return [];
+    const beats = await redis.mget(...ids.map((id) => heartbeatKey(this.config.prefix, id)));
     return beats.filter((beat): beat is string => beat !== null).map((beat) => JSON.parse(beat) as WorkerBeat);
   }
 }
