@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
 import { scanBombJpeg } from './fixtures/scan-bomb';
 import { ApiClient } from './support/client';
 import { solidJpeg } from './support/images';
@@ -187,5 +190,111 @@ describe('uploads in flight per user (AVATAR_MAX_PENDING_PER_USER=3)', () => {
     // The worker meanwhile removes other uploads' files and makes work folders, but no new staged file may appear.
     const added = (await readdir(stack.stagingDir)).filter((name) => !staged.includes(name) && !name.startsWith('work-'));
     expect(added).toEqual([]);
+  });
+});
+
+/** A multipart body written by hand, so that part order and pauses are the test's to choose. */
+function multipart(parts: Array<{ name: string; value: string | Buffer; filename?: string }>): { body: Buffer; type: string } {
+  const boundary = `abuse-${Math.random().toString(36).slice(2)}`;
+  const chunks = parts.flatMap(({ name, value, filename }) => [
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"\r\nContent-Type: image/jpeg` : ''}\r\n\r\n`,
+    ),
+    Buffer.isBuffer(value) ? value : Buffer.from(value),
+    Buffer.from('\r\n'),
+  ]);
+  return { body: Buffer.concat([...chunks, Buffer.from(`--${boundary}--\r\n`)]), type: `multipart/form-data; boundary=${boundary}` };
+}
+
+/** Sends `body` in two halves with a pause between them; `during` runs in the pause. */
+function sendWithPause(url: string, body: Buffer, type: string, during: () => Promise<void>, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: any }>((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': type, 'content-length': body.length, ...headers } });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+    });
+    req.on('error', reject);
+    const half = Math.floor(body.length / 2);
+    req.write(body.subarray(0, half));
+    setTimeout(() => during().then(() => req.end(body.subarray(half)), reject), 500);
+  });
+}
+
+describe('the local direct-upload endpoint', () => {
+  const stack = new Stack();
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    await stack.start();
+    client = await new ApiClient(stack.baseUrl).signUp();
+  });
+  afterAll(() => stack.destroy());
+
+  const ticket = async () => (await client.request('POST', '/users/me/avatar/upload-token', {})).body as { uploadUrl: string; token: string; key: string };
+  const inFlight = () => readdir(join(stack.storageDir, '.incoming')).catch(() => [] as string[]);
+  const objectExists = (key: string) => existsSync(join(stack.storageDir, key));
+
+  it('writes no byte of a file that arrives before its token, nor of one without a valid token', async () => {
+    const issued = await ticket();
+    const big = Buffer.concat([await solidJpeg(64, 64, '#123456'), Buffer.alloc(2 * 1024 * 1024, 0x20)]);
+    const fileFirst = multipart([{ name: 'file', value: big, filename: 'a.jpg' }, { name: 'token', value: issued.token }, { name: 'key', value: issued.key }]);
+
+    let duringUpload: string[] = ['not checked'];
+    const reply = await sendWithPause(issued.uploadUrl, fileFirst.body, fileFirst.type, async () => {
+      duringUpload = await inFlight();
+    });
+
+    expect(duringUpload).toEqual([]);
+    expect(reply.status).toBe(401);
+    expect(reply.body.message).toMatch(/token before the file/);
+    expect(objectExists(issued.key)).toBe(false);
+
+    for (const token of [undefined, 'forged.signature', `${issued.token.split('.')[0]}.AAAA`]) {
+      const form = multipart([...(token ? [{ name: 'token', value: token }] : []), { name: 'file', value: big, filename: 'a.jpg' }]);
+      const refused = await sendWithPause(issued.uploadUrl, form.body, form.type, async () => expect(await inFlight()).toEqual([]));
+      expect(refused.status).toBe(401);
+    }
+    expect(objectExists(issued.key)).toBe(false);
+  });
+
+  it('takes the token in an Authorization: UpToken header too', async () => {
+    const issued = await ticket();
+    const form = multipart([{ name: 'file', value: await solidJpeg(64, 64, '#224466'), filename: 'a.jpg' }]);
+    const reply = await sendWithPause(issued.uploadUrl, form.body, form.type, async () => undefined, { authorization: `UpToken ${issued.token}` });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ key: issued.key, mimeType: 'image/jpeg' });
+  });
+
+  it('lets exactly one of two parallel uploads with one token succeed', async () => {
+    const issued = await ticket();
+    const [a, b] = await Promise.all([postToStore(issued, await solidJpeg(64, 64, '#aa0000')), postToStore(issued, await solidJpeg(64, 64, '#00aa00'))]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    expect(await inFlight()).toEqual([]);
+  });
+
+  it('refuses a token that was used, also once its upload was confirmed, processed and its object deleted', async () => {
+    const issued = await ticket();
+    expect((await postToStore(issued, await solidJpeg(64, 64, '#0000aa'))).status).toBe(200);
+    expect((await postToStore(issued, await solidJpeg(64, 64, '#0000bb'))).status).toBe(409);
+    const confirmed = await client.request('POST', '/users/me/avatar/confirm', { key: issued.key });
+    expect(await client.settle(confirmed.body.uploadId, 30_000)).toMatchObject({ status: 'done' });
+    await eventually(async () => objectExists(issued.key), (exists) => !exists, 10_000);
+
+    const again = await postToStore(issued, await solidJpeg(64, 64, '#0000cc'));
+
+    expect(again.status).toBe(409);
+    expect(again.body.message).toMatch(/already been used/);
+    expect(objectExists(issued.key)).toBe(false);
+  });
+
+  it('refuses a scan bomb with 415 while it streams in, and lets the token be used for a real image afterwards', async () => {
+    const issued = await ticket();
+    const refused = await postToStore(issued, bomb);
+    expect(refused.status).toBe(415);
+    expect(refused.body.message).toMatch(TOO_MANY_SCANS);
+    expect(objectExists(issued.key)).toBe(false);
+    expect((await postToStore(issued, await solidJpeg(64, 64, '#00aaaa'))).status).toBe(200);
   });
 });

@@ -1,11 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { MulterModule } from '@nestjs/platform-express';
-import { diskStorage } from 'multer';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { avatarConfig } from '../../config/avatar.config';
-import { storageConfig } from '../../config/storage.config';
+import { GrantedUploadStorage } from './granted-upload-storage';
+import { LocalStorageDriver } from './local.storage-driver';
 import { LocalStorageModule } from './local-storage.module';
 import { LocalUploadController } from './local-upload.controller';
 import { StaticController } from './static.controller';
@@ -18,13 +16,12 @@ import { StaticController } from './static.controller';
   imports: [
     LocalStorageModule,
     MulterModule.registerAsync({
-      inject: [storageConfig.KEY, avatarConfig.KEY],
-      useFactory: (storage: ConfigType<typeof storageConfig>, avatar: ConfigType<typeof avatarConfig>) => {
-        // Inside the storage root, so an accepted direct upload is renamed into place, never copied.
-        const destination = join(storage.local.root, '.incoming');
-        mkdirSync(destination, { recursive: true });
-        return { storage: diskStorage({ destination }), limits: { fileSize: avatar.maxBytes, files: 1, fields: 5 } };
-      },
+      imports: [LocalStorageModule],
+      inject: [LocalStorageDriver, avatarConfig.KEY],
+      useFactory: (driver: LocalStorageDriver, avatar: ConfigType<typeof avatarConfig>) => ({
+        storage: new GrantedUploadStorage(driver, avatar.maxJpegScans),
+        limits: { fileSize: avatar.maxBytes, files: 1, fields: 5 },
+      }),
     }),
   ],
   controllers: [StaticController, LocalUploadController],

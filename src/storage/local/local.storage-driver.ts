@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -143,6 +143,67 @@ export class LocalStorageDriver extends StorageDriver {
     const overdue = Math.floor(Date.now() / 1000) - grant.deadline;
     if (overdue > 0) throw new StorageRejectedError(`token expired ${overdue} seconds ago`, 401);
     return grant;
+  }
+
+  /**
+   * Marks a direct-upload token as used, atomically (`wx`): false if it already was. The mark outlives the object
+   * (which the worker deletes after processing), so a token cannot write its key twice; it goes once the token expired.
+   */
+  async claimDirectUpload(grant: LocalUploadGrant): Promise<boolean> {
+    await mkdir(this.claimsDir, { recursive: true });
+    try {
+      await writeFile(this.claimPath(grant.key), String(grant.deadline), { flag: 'wx' });
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+  }
+
+  /** Gives a claimed token back after an upload that stored nothing, so the client can try again. */
+  async releaseDirectUpload(key: string): Promise<void> {
+    await rm(this.claimPath(key), { force: true });
+  }
+
+  /** Forgets the claims of tokens that have expired; returns how many. */
+  async forgetExpiredClaims(now = new Date()): Promise<number> {
+    const names = await readdir(this.claimsDir).catch(() => [] as string[]);
+    let forgotten = 0;
+    for (const name of names) {
+      const deadline = Number(await readFile(join(this.claimsDir, name), 'utf8').catch(() => 'NaN'));
+      if (!(deadline * 1000 < now.getTime())) continue;
+      await rm(join(this.claimsDir, name), { force: true });
+      forgotten += 1;
+    }
+    return forgotten;
+  }
+
+  /** Where the direct-upload endpoint writes a file before it becomes an object: inside the root, so it can be linked. */
+  get uploadsInFlightDir(): string {
+    return join(this.options.root, '.incoming');
+  }
+
+  /** Makes a finished file the object `key` unless that exists: insert-only, atomic (a hard link cannot overwrite). */
+  async insertFile(key: string, filePath: string): Promise<boolean> {
+    const target = this.pathOf(key);
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      await link(filePath, target);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await rm(filePath, { force: true });
+    }
+  }
+
+  private get claimsDir(): string {
+    return join(this.options.root, '.claims');
+  }
+
+  private claimPath(key: string): string {
+    return join(this.claimsDir, Buffer.from(key).toString('base64url'));
   }
 
   /** Absolute path of a key; refuses keys that could escape the root. */
