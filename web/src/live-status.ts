@@ -12,7 +12,7 @@ export interface UploadEvent {
  * Follows an upload's live status until the server ends the stream (after `done` or `failed`). A fetch stream
  * reader rather than EventSource, so the bearer token travels in the Authorization header, not in the URL.
  */
-export async function followUpload(api: Api, uploadId: string, onEvent: (event: UploadEvent) => void): Promise<UploadEvent> {
+async function followUpload(api: Api, uploadId: string, onEvent: (event: UploadEvent) => void): Promise<UploadEvent> {
   const reader = (await api.stream(`users/me/avatar/uploads/${uploadId}/events`)).getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -30,8 +30,28 @@ export async function followUpload(api: Api, uploadId: string, onEvent: (event: 
       onEvent(last);
     }
   }
-  if (!last || (last.status !== 'done' && last.status !== 'failed')) throw new Error('The live status was interrupted. Reload the page to see the result.');
+  if (!last || (last.status !== 'done' && last.status !== 'failed')) throw new StreamEnded();
   return last;
+}
+
+/** The server ended the stream before the upload finished (say, the API replica shut down). */
+class StreamEnded extends Error {
+  constructor() {
+    super('The live status was interrupted. Reload the page to see the result.');
+  }
+}
+
+/** Follows the upload to its end, opening a new stream (any replica answers with the current state) when one ends early. */
+export async function followUploadToTheEnd(api: Api, uploadId: string, onEvent: (event: UploadEvent) => void): Promise<UploadEvent> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await followUpload(api, uploadId, onEvent);
+    } catch (error) {
+      const interrupted = error instanceof StreamEnded || error instanceof TypeError;
+      if (!interrupted || attempt === 5) throw error;
+      await new Promise((resume) => setTimeout(resume, 1000 * attempt));
+    }
+  }
 }
 
 /** The data of one event block; comment lines (heartbeats) carry none. */

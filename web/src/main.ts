@@ -1,7 +1,7 @@
 import { Api, RequestFailed } from './api';
 import { Cropper } from './cropper';
 import { uploadDirectly } from './direct-upload';
-import { followUpload, UploadEvent } from './live-status';
+import { followUploadToTheEnd, UploadEvent } from './live-status';
 import { explain, explainFailedUpload } from './messages';
 import { placeholderUrl } from './placeholder';
 
@@ -137,7 +137,7 @@ async function upload(): Promise<void> {
     showStage('Uploading… 0%', 0);
     const accepted = await uploadDirectly(api, file, crop, (sent) => showStage(`Uploading… ${Math.round(sent * 100)}%`, sent * 100));
     closeEditor();
-    const last = await followUpload(api, accepted.uploadId, (event) => {
+    const last = await followUploadToTheEnd(api, accepted.uploadId, (event) => {
       ui.progress.dataset.state = event.status;
       showStage(event.status === 'processing' ? `Processing… ${event.progress}%` : STAGES[event.status], event.progress);
     });

@@ -28,32 +28,39 @@ export class UploadEventsService implements BeforeApplicationShutdown {
       this.open.add(subscriber);
       let sent = '';
       let reading = Promise.resolve();
+      let watchedJobId: string | null = null;
+      let stopWatching: (() => void) | undefined;
+      const recheck = () => {
+        reading = reading.then(() => this.uploads.status(userId, uploadId)).then(send, (error: Error) => subscriber.error(error));
+      };
+      // A re-driven upload gets a fresh job: follow whichever job the upload row names now.
+      const watch = (jobId: string) => {
+        stopWatching?.();
+        stopWatching = undefined;
+        watchedJobId = jobId;
+        this.results.watch(jobId, recheck).then(
+          (stop) => {
+            if (subscriber.closed || watchedJobId !== jobId) return stop();
+            stopWatching = stop;
+            // Whatever changed before the subscription was in place is read now.
+            recheck();
+          },
+          (error: Error) => subscriber.error(error),
+        );
+      };
       const send = (status: UploadStatusDto) => {
         const event = eventOf(status);
         if (JSON.stringify(event) !== sent) subscriber.next({ type: 'status', data: event });
         sent = JSON.stringify(event);
-        if (status.status === 'done' || status.status === 'failed') subscriber.complete();
+        if (status.status === 'done' || status.status === 'failed') return subscriber.complete();
+        if (status.jobId && status.jobId !== watchedJobId && !subscriber.closed) watch(status.jobId);
       };
-      const recheck = () => {
-        reading = reading.then(() => this.uploads.status(userId, uploadId)).then(send, (error: Error) => subscriber.error(error));
-      };
-      send(first);
-      let stopWatching: (() => void) | undefined;
       const timer = setInterval(recheck, RECHECK_MS);
-      if (!subscriber.closed && first.jobId) {
-        this.results.watch(first.jobId, recheck).then(
-          (stop) => {
-            stopWatching = stop;
-            if (subscriber.closed) stop();
-            // Whatever changed before the subscription was in place is read now.
-            else recheck();
-          },
-          (error: Error) => subscriber.error(error),
-        );
-      }
+      send(first);
       return () => {
         this.open.delete(subscriber);
         clearInterval(timer);
+        watchedJobId = null;
         stopWatching?.();
       };
     });
