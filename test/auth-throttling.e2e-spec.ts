@@ -96,6 +96,18 @@ describe('throttled authentication (API and worker as separate processes)', () =
     expect(rows.map((r) => r.username).sort()).toEqual(created.map((r) => r.body.username).sort());
   });
 
+  it('a password stored by the previous scrypt profile still logs in, and is re-hashed with the current one', async () => {
+    const { client, username } = await userFrom('127.0.0.9');
+    // Made by the previous hasher (N=2^15, r=8, p=3) from PASSWORD, as such users' rows hold it.
+    const previous = 'scrypt$32768$8$3$c2FsdHktc2FsdHktc2FsdA==$IZorUawzvAne833hBjjG1CRwmp3WbdyDUyMQu9MZpOg=';
+    await stack.query('UPDATE users SET password_hash = ? WHERE id = ?', [previous, client.userId]);
+    expect((await login('127.0.0.9', username, 'not the password')).status).toBe(401);
+    expect((await login('127.0.0.9', username, PASSWORD)).status).toBe(200);
+    const [row] = await stack.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = ?', [client.userId]);
+    expect(row.password_hash).toMatch(/^scrypt\$16384\$8\$5\$/);
+    expect((await login('127.0.0.9', username, PASSWORD)).status).toBe(200);
+  });
+
   it('upload and upload-token requests are limited per user (429 + Retry-After); another user is unaffected', async () => {
     const { client: busy } = await userFrom('127.0.0.6');
     const statuses = [];

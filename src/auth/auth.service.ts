@@ -47,6 +47,16 @@ export class AuthService {
       throw new UnauthorizedException('invalid username or password');
     }
     await this.backoff.recordSuccess(username);
+    if (this.passwords.needsRehash(user.passwordHash)) await this.upgradeHash(user.id, password);
     return user.id;
+  }
+
+  /** Re-hashes a password stored with an older profile, when a hash slot is free; otherwise at a later login. */
+  private async upgradeHash(userId: number, password: string): Promise<void> {
+    try {
+      await this.users.replacePasswordHash(userId, await this.passwords.hash(password));
+    } catch (error) {
+      if (!(error instanceof RetryLaterException)) throw error;
+    }
   }
 }

@@ -23,6 +23,8 @@ describe(PasswordHasher.name, () => {
     const hasher = hasherWith(2);
     expect(await hasher.verify('correct horse battery', OLD_FORMAT_HASH)).toBe(true);
     expect(await hasher.verify('wrong horse battery', OLD_FORMAT_HASH)).toBe(false);
+    expect(hasher.needsRehash(OLD_FORMAT_HASH)).toBe(true);
+    expect(hasher.needsRehash(await hasher.hash('correct horse battery'))).toBe(false);
   });
 
   it('never accepts a password without a stored hash (unknown user), nor a malformed hash', async () => {

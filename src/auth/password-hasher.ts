@@ -72,6 +72,12 @@ export class PasswordHasher {
     });
   }
 
+  /** Whether a stored hash was made with another profile than today's, and should be replaced at the next login. */
+  needsRehash(stored: string): boolean {
+    const params = decode(stored)?.params;
+    return !params || params.N !== SCRYPT_PROFILE.N || params.r !== SCRYPT_PROFILE.r || params.p !== SCRYPT_PROFILE.p;
+  }
+
   private async withSlot<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= this.config.maxConcurrentHashes) {
       throw new RetryLaterException(503, 'the server is busy checking passwords; retry shortly', 1);

@@ -34,6 +34,10 @@ export class UsersService {
     return this.users.findOne({ where: { username }, select: { id: true, passwordHash: true } });
   }
 
+  async replacePasswordHash(id: number, passwordHash: string): Promise<void> {
+    await this.users.update({ id }, { passwordHash });
+  }
+
   exists(id: number): Promise<boolean> {
     return this.users.existsBy({ id });
   }
