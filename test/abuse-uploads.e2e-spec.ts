@@ -298,3 +298,90 @@ describe('the local direct-upload endpoint', () => {
     expect((await postToStore(issued, await solidJpeg(64, 64, '#00aaaa'))).status).toBe(200);
   });
 });
+
+/** Sends the start of `body`, then nothing more: a stalled client. Resolves with the answer or how the connection ended. */
+function stall(url: string, body: Buffer, type: string, headers: Record<string, string>) {
+  return new Promise<{ status: number | 'closed'; body: any }>((resolve) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': type, 'content-length': body.length, ...headers } });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+      res.on('error', () => resolve({ status: res.statusCode ?? 0, body: null }));
+    });
+    req.on('error', () => resolve({ status: 'closed', body: null }));
+    req.write(body.subarray(0, Math.floor(body.length / 2)));
+  });
+}
+
+/** Sends `body` in `parts` pieces `pauseMs` apart: slow, but never idle for long. */
+function trickle(url: string, body: Buffer, type: string, headers: Record<string, string>, parts: number, pauseMs: number) {
+  return new Promise<{ status: number; body: any }>((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': type, 'content-length': body.length, ...headers } });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+    });
+    req.on('error', reject);
+    const size = Math.ceil(body.length / parts);
+    let part = 0;
+    const next = () => {
+      const chunk = body.subarray(part * size, (part + 1) * size);
+      part += 1;
+      if (part >= parts) req.end(chunk);
+      else {
+        req.write(chunk);
+        setTimeout(next, pauseMs);
+      }
+    };
+    next();
+  });
+}
+
+describe('stalled uploads (UPLOAD_IDLE_TIMEOUT_SEC=2)', () => {
+  const stack = new Stack({ env: { UPLOAD_IDLE_TIMEOUT_SEC: '2' } });
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    await stack.start();
+    client = await new ApiClient(stack.baseUrl).signUp();
+  });
+  afterAll(() => stack.destroy());
+
+  const photo = () => solidJpeg(800, 600, '#335577');
+
+  it('cuts off a server-side upload that stops sending, removes its partial file, and takes a slow but steady one', async () => {
+    const form = multipart([{ name: 'avatar', value: Buffer.concat([await photo(), Buffer.alloc(256 * 1024)]), filename: 'a.jpg' }]);
+    const auth = { authorization: `Bearer ${client.token}` };
+
+    const stalled = await stall(`${stack.baseUrl}/users/me/avatar`, form.body, form.type, auth);
+
+    expect([408, 'closed']).toContain(stalled.status);
+    if (stalled.status === 408) expect(stalled.body).toMatchObject({ statusCode: 408, error: 'Request Timeout' });
+    await eventually(() => readdir(stack.stagingDir), (names) => names.length === 0, 10_000);
+    expect(await uploadRows(stack, client.userId)).toBe(0);
+
+    // Four pieces one second apart: four seconds in all, never two seconds idle.
+    const steady = multipart([{ name: 'avatar', value: await photo(), filename: 'a.jpg' }]);
+    const accepted = await trickle(`${stack.baseUrl}/users/me/avatar`, steady.body, steady.type, auth, 4, 1000);
+    expect(accepted.status).toBe(202);
+    expect(await client.settle(accepted.body.uploadId)).toMatchObject({ status: 'done' });
+  });
+
+  it('cuts off a stalled direct upload, removes its partial file, and gives its token back', async () => {
+    const issued = (await client.request('POST', '/users/me/avatar/upload-token', {})).body;
+    const form = multipart([
+      { name: 'token', value: issued.token },
+      { name: 'key', value: issued.key },
+      { name: 'file', value: Buffer.concat([await photo(), Buffer.alloc(256 * 1024)]), filename: 'a.jpg' },
+    ]);
+
+    const stalled = await stall(issued.uploadUrl, form.body, form.type, {});
+
+    expect([408, 'closed']).toContain(stalled.status);
+    await eventually(() => readdir(join(stack.storageDir, '.incoming')), (names) => names.length === 0, 10_000);
+    expect(existsSync(join(stack.storageDir, issued.key))).toBe(false);
+    expect((await postToStore(issued, await photo())).status).toBe(200);
+  });
+});

@@ -23,6 +23,8 @@ export const avatarConfig = registerAs('avatar', () => ({
   decodeTimeoutSec: Number(process.env.AVATAR_DECODE_TIMEOUT_SEC ?? 20),
   /** Uploads of one user queued or processing at once; more are refused (429) until one finishes. */
   maxPendingPerUser: Number(process.env.AVATAR_MAX_PENDING_PER_USER ?? 3),
+  /** An upload's client may send nothing for this long before it is cut off (408) and its partial file removed. */
+  uploadIdleTimeoutSec: Number(process.env.UPLOAD_IDLE_TIMEOUT_SEC ?? 15),
   /**
    * Where the API keeps a server-side upload until a worker takes it: `storage` streams it into the object store under
    * `incoming/<user>/<upload id>` (no folder shared between API and workers), `disk` into STAGING_DIR (shared).

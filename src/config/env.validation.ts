@@ -114,6 +114,7 @@ class Env {
   @IsOptional() @IsInt() @Min(1) AVATAR_MAX_JPEG_SCANS?: number;
   @IsOptional() @IsInt() @Min(1) AVATAR_DECODE_TIMEOUT_SEC?: number;
   @IsOptional() @IsInt() @Min(1) AVATAR_MAX_PENDING_PER_USER?: number;
+  @IsOptional() @IsInt() @Min(1) UPLOAD_IDLE_TIMEOUT_SEC?: number;
   @IsOptional() @IsInt() @Min(1) TASK_TIME_LIMIT?: number;
 
   @IsOptional() @IsInt() @Min(1) AUTH_THROTTLE_LIMIT?: number;

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { ConditionalModule, ConfigType } from '@nestjs/config';
 import { MulterModule } from '@nestjs/platform-express';
 import { avatarConfig } from '../../config/avatar.config';
@@ -15,6 +15,7 @@ import { AvatarsController } from './avatars.controller';
 import { DirectUploadsService } from './direct-uploads.service';
 import { JobsController } from './jobs.controller';
 import { QiniuCallbackController } from './qiniu-callback.controller';
+import { UploadIdleTimeoutMiddleware } from '../../http/upload-idle-timeout.middleware';
 import { DiskStagingSink, StagingStorage, StoreStagingSink } from './staging-storage';
 import { UploadAdmissionModule } from './upload-admission.module';
 import { UploadEventsService } from './upload-events.service';
@@ -55,4 +56,8 @@ class QiniuCallbackModule {}
   controllers: [AvatarsController, JobsController],
   providers: [AvatarRemovalService, UploadEventsService],
 })
-export class AvatarsHttpModule {}
+export class AvatarsHttpModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(UploadIdleTimeoutMiddleware).forRoutes({ path: 'users/me/avatar', method: RequestMethod.POST });
+  }
+}

@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { MulterModule } from '@nestjs/platform-express';
 import { avatarConfig } from '../../config/avatar.config';
+import { UploadIdleTimeoutMiddleware } from '../../http/upload-idle-timeout.middleware';
 import { GrantedUploadStorage } from './granted-upload-storage';
 import { LocalStorageDriver } from './local.storage-driver';
 import { LocalStorageModule } from './local-storage.module';
@@ -26,4 +27,8 @@ import { StaticController } from './static.controller';
   ],
   controllers: [StaticController, LocalUploadController],
 })
-export class LocalStorageHttpModule {}
+export class LocalStorageHttpModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(UploadIdleTimeoutMiddleware).forRoutes({ path: 'storage/local/upload', method: RequestMethod.POST });
+  }
+}
