@@ -40,15 +40,21 @@ export class Burst {
     return this;
   }
 
-  /** Sends `count` uploads, `parallel` at a time, spread over the users. */
+  /** Sends `count` small distinct JPEGs, `parallel` at a time, spread over the users. */
   async send(count: number, parallel = 4): Promise<void> {
+    const first = this.sent;
+    await this.sendEach(await Promise.all(Array.from({ length: count }, (_, i) => solidJpeg(96, 96, colourOf(first + i, this.scenario)))), parallel);
+  }
+
+  /** Sends these files, `parallel` at a time, spread over the users. */
+  async sendEach(files: Buffer[], parallel = 4): Promise<void> {
     let next = 0;
     const lane = async () => {
-      while (next < count) {
+      while (next < files.length) {
         const n = next++;
-        const client = this.clients[n % this.clients.length];
+        const client = this.clients[this.sent % this.clients.length];
         this.sent += 1;
-        const reply = await client.upload(await solidJpeg(96, 96, colourOf(n, this.scenario))).catch(
+        const reply = await client.upload(files[n]).catch(
           (error: Error): Reply => ({ status: 0, body: { message: error.message }, headers: new Headers() }),
         );
         if (reply.status === 202) this.accepted.push({ client, uploadId: reply.body.uploadId });
@@ -93,6 +99,12 @@ export function printFigures(figures: Figures): void {
   process.stdout.write(`FAULT FIGURES ${JSON.stringify(figures)}\n`);
 }
 
+/** Every key the store holds. */
+export type StoredKeys = () => Promise<string[]>;
+
+export const localKeys = (stack: Stack): StoredKeys => async () =>
+  filesUnder(stack.storageDir).map((path) => relative(stack.storageDir, path));
+
 function filesUnder(root: string): string[] {
   let entries: string[];
   try {
@@ -111,7 +123,7 @@ function filesUnder(root: string): string[] {
  * no staged file or temporary object without an open upload; no stored object that no avatar or pending deletion
  * references (with the harness's 1 s deletion grace, pending deletions finish within the wait).
  */
-export async function expectNothingLost(stack: Stack, burst: Burst, settled: any[]): Promise<void> {
+export async function expectNothingLost(stack: Stack, burst: Burst, settled: any[], storage: StoredKeys = localKeys(stack)): Promise<void> {
   expect(settled).toHaveLength(burst.accepted.length);
   for (const upload of settled) {
     expect(['done', 'failed']).toContain(upload.status);
@@ -135,9 +147,10 @@ export async function expectNothingLost(stack: Stack, burst: Burst, settled: any
   await eventually(
     async () => {
       const keys = await referenced();
-      const stored = filesUnder(stack.storageDir).map((path) => relative(stack.storageDir, path));
+      const stored = await storage();
       return { unreferenced: stored.filter((key) => !keys.has(key)), missing: [...keys].filter((key) => !stored.includes(key)) };
     },
+    // Temporary objects (incoming/…) count as unreferenced: every upload here is over.
     ({ unreferenced, missing }) => unreferenced.length === 0 && missing.length === 0,
     30_000,
   );

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -42,9 +43,13 @@ export class DiskStagingSink implements StagingSink {
 
   async keep(bytes: AsyncIterable<Buffer>, { id }: { id: string }): Promise<Kept> {
     const path = join(this.directory, id);
+    const file = createWriteStream(path, { flags: 'wx' });
     try {
-      await pipeline(bytes, createWriteStream(path, { flags: 'wx' }));
+      await pipeline(bytes, file);
     } catch (error) {
+      // A transfer that fails early (a full disk, a client gone) can fail before the file is even opened: wait until
+      // the stream has closed, so the file exists if it ever will, and only then remove it.
+      if (!file.closed) await once(file, 'close').catch(() => undefined);
       await rm(path, { force: true });
       throw error;
     }
@@ -144,9 +149,14 @@ export class StagingStorage implements StorageEngine {
     const inspection = new UploadInspection(this.maxJpegScans, this.onBytes);
     file.stream.once('limit', () => inspection.destroy(new Error('file size limit reached')));
     const userId = (req as AuthenticatedRequest).userId;
-    pipeline(file.stream, inspection, (bytes: AsyncIterable<Buffer>) => this.sink.keep(bytes, { id, userId })).then(
+    let keeping: Promise<unknown> = Promise.resolve();
+    pipeline(file.stream, inspection, (bytes: AsyncIterable<Buffer>) => (keeping = this.sink.keep(bytes, { id, userId }))).then(
       (kept) => callback(null, { ...kept, filename: id, ...inspection.result() }),
-      (error: unknown) => callback(asHttpError(error)),
+      // The pipeline can give up before the sink has removed what it kept: answer only once it has.
+      async (error: unknown) => {
+        await keeping.catch(() => undefined);
+        callback(asHttpError(error));
+      },
     );
   }
 
