@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -383,5 +383,28 @@ describe('stalled uploads (UPLOAD_IDLE_TIMEOUT_SEC=2)', () => {
     await eventually(() => readdir(join(stack.storageDir, '.incoming')), (names) => names.length === 0, 10_000);
     expect(existsSync(join(stack.storageDir, issued.key))).toBe(false);
     expect((await postToStore(issued, await photo())).status).toBe(200);
+  });
+});
+
+describe('the scheduled cleanup of incoming/ (every second, STAGING_RETENTION_HOURS=0.0005, i.e. 1.8 s)', () => {
+  const stack = new Stack({ env: { CLEANUP_CRON: '* * * * * *', STAGING_RETENTION_HOURS: '0.0005' } });
+
+  beforeAll(() => stack.start());
+  afterAll(() => stack.destroy());
+
+  it('removes temporary objects no open ticket or pending upload needs, and keeps those a ticket still covers', async () => {
+    const client = await new ApiClient(stack.baseUrl).signUp();
+    const open = (await client.request('POST', '/users/me/avatar/upload-token', {})).body;
+    expect((await postToStore(open, await solidJpeg(64, 64, '#445566'))).status).toBe(200);
+    // Written behind the API's back: no ticket, no upload.
+    const strayKey = `incoming/${client.userId}/00000000-0000-4000-8000-000000000000`;
+    mkdirSync(join(stack.storageDir, `incoming/${client.userId}`), { recursive: true });
+    writeFileSync(join(stack.storageDir, strayKey), await solidJpeg(64, 64, '#665544'));
+
+    await eventually(async () => existsSync(join(stack.storageDir, strayKey)), (exists) => !exists, 20_000);
+
+    expect(existsSync(join(stack.storageDir, open.key))).toBe(true);
+    const confirmed = await client.request('POST', '/users/me/avatar/confirm', { key: open.key });
+    expect(await client.settle(confirmed.body.uploadId, 30_000)).toMatchObject({ status: 'done' });
   });
 });

@@ -15,6 +15,7 @@ import { DirectUploadTicketRecord } from '../direct-upload-ticket.entity';
 export interface CleanupReport {
   removedFiles: number;
   abandonedDirectUploads: number;
+  strayTemporaryObjects: number;
 }
 
 /** Housekeeping run by the worker: old avatar objects after their grace period, and the staging folder. */
@@ -77,7 +78,38 @@ export class AvatarMaintenanceService {
     }
     if (removedFiles > 0) this.logger.log(`staging cleanup removed ${removedFiles} file(s)`);
     const abandonedDirectUploads = await this.removeAbandonedDirectUploads(new Date(cutoff));
-    return { removedFiles, abandonedDirectUploads };
+    const strayTemporaryObjects = await this.removeStrayTemporaryObjects(new Date(cutoff));
+    await this.storage.forgetExpiredUploadClaims(now);
+    return { removedFiles, abandonedDirectUploads, strayTemporaryObjects };
+  }
+
+  /**
+   * Objects under `incoming/` older than the cutoff that nothing will read: no open ticket (issued, unconfirmed, the
+   * client may still confirm) and no upload queued or processing from them. E.g. a direct upload whose ticket was
+   * confirmed and processed, then uploaded again, or bytes written by anyone but our own endpoints.
+   */
+  private async removeStrayTemporaryObjects(storedBefore: Date): Promise<number> {
+    let removed = 0;
+    let batch: string[] = [];
+    const settle = async () => {
+      const [open, pending] = await Promise.all([
+        this.tickets.find({ where: { key: In(batch), uploadId: IsNull() }, select: { key: true } }),
+        this.uploads.find({ where: { directKey: In(batch), status: In(['queued', 'processing']) }, select: { id: true, directKey: true } }),
+      ]);
+      const needed = new Set([...open.map((ticket) => ticket.key), ...pending.map((upload) => upload.directKey)]);
+      const stray = batch.filter((key) => !needed.has(key));
+      if (stray.length > 0) await this.storage.delete(stray);
+      removed += stray.length;
+      batch = [];
+    };
+    for await (const object of this.storage.list('incoming/')) {
+      if (object.storedAt >= storedBefore) continue; // an upload in flight, or one the client has yet to confirm
+      batch.push(object.key);
+      if (batch.length === 500) await settle();
+    }
+    if (batch.length > 0) await settle();
+    if (removed > 0) this.logger.log(`removed ${removed} temporary object(s) no ticket or upload needs`);
+    return removed;
   }
 
   /** Temporary objects of tokens that expired without being confirmed, and their tickets, go. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageNotFoundError, StorageRejectedError } from '../storage.errors';
@@ -110,5 +110,31 @@ describe(LocalStorageDriver.name, () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  it('claims a direct-upload token once, gives it back on request, and forgets claims once their token expired', async () => {
+    const grant = { key: 'incoming/1/a', maxBytes: 1000, allowedTypes: ['image/png'], deadline: 2_000_000_000 };
+    const claims = await Promise.all([driver.claimDirectUpload(grant), driver.claimDirectUpload(grant)]);
+    expect(claims.sort()).toEqual([false, true]);
+
+    await driver.releaseDirectUpload(grant.key);
+    expect(await driver.claimDirectUpload(grant)).toBe(true);
+    expect(await driver.forgetExpiredUploadClaims(new Date(1_999_999_999_000))).toBe(0);
+    expect(await driver.forgetExpiredUploadClaims(new Date(2_000_000_001_000))).toBe(1);
+    expect(await driver.claimDirectUpload(grant)).toBe(true);
+  });
+
+  it('inserts a finished file as an object only while the key is free, never overwriting', async () => {
+    const first = join(driver.uploadsInFlightDir, 'first');
+    const second = join(driver.uploadsInFlightDir, 'second');
+    mkdirSync(driver.uploadsInFlightDir, { recursive: true });
+    writeFileSync(first, Buffer.concat([PNG, Buffer.from('one')]));
+    writeFileSync(second, Buffer.concat([PNG, Buffer.from('two')]));
+
+    expect(await driver.insertFile('incoming/1/b', first)).toBe(true);
+    expect(await driver.insertFile('incoming/1/b', second)).toBe(false);
+
+    expect(readFileSync(driver.pathOf('incoming/1/b')).subarray(PNG.length).toString()).toBe('one');
+    expect(readdirSync(driver.uploadsInFlightDir)).toEqual([]);
   });
 });

@@ -166,7 +166,7 @@ export class LocalStorageDriver extends StorageDriver {
   }
 
   /** Forgets the claims of tokens that have expired; returns how many. */
-  async forgetExpiredClaims(now = new Date()): Promise<number> {
+  override async forgetExpiredUploadClaims(now: Date): Promise<number> {
     const names = await readdir(this.claimsDir).catch(() => [] as string[]);
     let forgotten = 0;
     for (const name of names) {
