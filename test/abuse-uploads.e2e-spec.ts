@@ -93,16 +93,16 @@ describe('the job time limit (TASK_TIME_LIMIT)', () => {
     expect(settled).toMatchObject({ status: 'failed', attempts: 1, error: 'processing took longer than 2 s; try a smaller or simpler image' });
     expect(await client.finishedJob(slow.body.jobId)).toMatchObject({ state: 'failed', attemptsMade: 1 });
 
-    // The only slot is free again while the abandoned decode still runs (its work folder is still there).
-    const abandonedWork = `work-${slow.body.uploadId}`;
+    // The only slot is free again while the abandoned decode still runs (the worker logs when it ends).
+    const abandonedEnded = new RegExp(`upload job ${slow.body.jobId}: the attempt abandoned at the time limit has ended`);
     const next = await client.upload(await solidJpeg(320, 320, '#22aa44'));
     await eventually(() => client.request('GET', `/users/me/avatar/uploads/${next.body.uploadId}`), (r) => r.body.status !== 'queued', 30_000);
-    expect(await readdir(stack.stagingDir)).toContain(abandonedWork);
+    expect(stack.workers[0].output).not.toMatch(abandonedEnded);
     const { avatarUrl } = await client.settle(next.body.uploadId, 60_000);
     expect(avatarUrl).toEqual(expect.any(String));
 
-    // The abandoned attempt removes its work folder when it finally ends; by then it must have changed nothing.
-    await eventually(() => readdir(stack.stagingDir), (names) => !names.includes(abandonedWork), 120_000);
+    // When the abandoned attempt finally ends, it must have changed nothing.
+    await stack.workers[0].waitFor(abandonedEnded, 120_000);
     expect((await client.request('GET', `/users/me/avatar/uploads/${slow.body.uploadId}`)).body.status).toBe('failed');
     expect((await client.request('GET', '/users/me')).body.avatarUrl).toBe(avatarUrl);
   }, 240_000);

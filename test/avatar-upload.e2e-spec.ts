@@ -3,6 +3,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Bull from 'bull';
 import Redis from 'ioredis';
+import { createConnection } from 'mysql2/promise';
 import { decodePayload, encodePayload } from '../src/queue/job-codec';
 import { AVATAR_QUEUE, UPLOAD_AVATAR_JOB } from '../src/queue/queue.constants';
 import { ApiClient, fetchBytes } from './support/client';
@@ -130,6 +131,56 @@ describe('server-side avatar upload (API and worker as separate processes, local
     await eventually(() => fetchBytes(`${stack.baseUrl}/static/${loserKey}`), (r) => r.status === 404, 15_000);
     expect((await fetchBytes(me.body.avatarUrl)).status).toBe(200);
   });
+});
+
+describe('a deletion job that removes objects between an upload storing them and committing its avatar', () => {
+  // Upload jobs start at most every 10 s: the third upload's job starts well after the deletion job (due 2 s after the
+  // second avatar is live) has queued for the user's row lock, which the test holds.
+  const stack = new Stack({ env: { TASK_DEFAULT_RATE_LIMIT: '0.1/s', AVATAR_DELETE_GRACE_SEC: '2' } });
+
+  beforeAll(() => stack.start());
+  afterAll(() => stack.destroy());
+
+  /** Transactions of this stack's database waiting for a row lock. */
+  const lockWaits = async () => {
+    const [{ waiting }] = await stack.query<{ waiting: number }>(
+      `SELECT COUNT(*) AS waiting FROM information_schema.INNODB_TRX t
+         JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+        WHERE t.trx_state = 'LOCK WAIT' AND p.DB = ?`,
+      [stack.database],
+    );
+    return Number(waiting);
+  };
+  const statusOf = async (uploadId: string) =>
+    (await stack.query<{ status: string }>('SELECT status FROM avatar_uploads WHERE id = ?', [uploadId]))[0].status;
+
+  it('is noticed at commit: the upload stores its objects again and ends with a complete avatar', async () => {
+    const client = await new ApiClient(stack.baseUrl).signUp();
+    const first = await photo(300, 300, '#aa3300');
+    await client.uploadAndSettle(first);
+    await client.uploadAndSettle(await photo(300, 300, '#0033aa')); // the first avatar's objects are now due for deletion
+    // The first photo again: the same bytes, so the same keys as the objects about to be deleted.
+    const again = (await client.upload(first)).body;
+
+    const lock = await createConnection({ host: '127.0.0.1', user: 'root', database: stack.database });
+    try {
+      await lock.query('START TRANSACTION');
+      await lock.query('SELECT id FROM users WHERE id = ? FOR UPDATE', [client.userId]);
+      await eventually(lockWaits, (waiting) => waiting === 1, 20_000);
+      expect(await statusOf(again.uploadId)).toBe('queued'); // so the transaction waiting first is the deletion's
+      // The upload's job stores its objects, then its commit queues behind the deletion.
+      await eventually(lockWaits, (waiting) => waiting === 2, 20_000);
+    } finally {
+      await lock.query('COMMIT');
+      await lock.end();
+    }
+
+    const settled = await client.settle(again.uploadId, 60_000);
+    expect(settled).toMatchObject({ status: 'done', attempts: 2 });
+    const { avatar, avatarUrl } = (await client.request('GET', '/users/me')).body;
+    expect(avatarUrl).toBe(settled.avatarUrl);
+    for (const url of [...Object.values(avatar.variants), avatar.jpeg] as string[]) expect((await fetchBytes(url)).status).toBe(200);
+  }, 120_000);
 });
 
 function form(field: string, bytes: Buffer): FormData {

@@ -46,13 +46,25 @@ describe('Qiniu storage: API and worker processes use the real qiniu SDK against
     }
   });
 
+  it('uploads the objects of a new avatar at once, one form upload each, and asks storage nothing else', async () => {
+    const client = await new ApiClient(stack.baseUrl).signUp();
+    const before = emulator.requests.length;
+    const settled = await client.uploadAndSettle(await photo('#88cc00'));
+    expect(settled.status).toBe('done');
+    const requests = emulator.requests.slice(before).map((r) => `${r.service} ${r.method} ${r.path}`);
+    // No stat before or after: the store's own reply carries the key and hash, and no deletion ran meanwhile.
+    expect(requests).toEqual(Array(OBJECTS_PER_AVATAR).fill('up POST /'));
+  });
+
   it('retries when the first two uploads get 503, ending done with one set of objects and one avatar update', async () => {
     const client = await new ApiClient(stack.baseUrl).signUp();
     emulator.faults.failNext('up', 2, 503);
     const accepted = await client.upload(await photo('#0088cc'));
     const settled = await client.settle(accepted.body.uploadId);
-    expect(settled).toMatchObject({ status: 'done', attempts: 3 });
-    expect(await client.finishedJob(accepted.body.jobId)).toMatchObject({ state: 'completed', attemptsMade: 3 });
+    // An attempt sends its uploads at once, so both failures may land in the first attempt.
+    expect(settled.status).toBe('done');
+    expect(settled.attempts).toBeGreaterThanOrEqual(2);
+    expect(await client.finishedJob(accepted.body.jobId)).toMatchObject({ state: 'completed', attemptsMade: settled.attempts });
     expect(storedKeys(emulator, `avatars/${client.userId}/`)).toHaveLength(OBJECTS_PER_AVATAR);
     const [user] = await stack.query<{ avatar_upload_id: string }>('SELECT avatar_upload_id FROM users WHERE id = ?', [client.userId]);
     expect(user.avatar_upload_id).toBe(accepted.body.uploadId);

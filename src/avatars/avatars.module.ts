@@ -3,16 +3,19 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { QueueModule } from '../queue/queue.module';
 import { AvatarUpload } from './avatar-upload.entity';
 import { DirectUploadTicketRecord } from './direct-upload-ticket.entity';
+import { ObjectDeletionCount } from './object-deletion-count.entity';
+import { ObjectDeletions } from './object-deletions';
 import { UploadRedriveService } from './upload-redrive.service';
 
 /**
- * What both processes share about avatars: the upload and direct-upload ticket tables, and handing an upload to the
- * queue. The API side lives in `http/` (AvatarsHttpModule, imported by AppModule only), the worker side in `jobs/`
+ * What the processes share about avatars: the upload, direct-upload ticket and deletion tally tables, handing an
+ * upload to the queue, and the deletion tally (ObjectDeletions: the worker and the admin CLI delete avatar objects).
+ * The API side lives in `http/` (AvatarsHttpModule, imported by AppModule only), the worker side in `jobs/`
  * (AvatarsJobsModule, WorkerModule only).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([AvatarUpload, DirectUploadTicketRecord]), QueueModule],
-  providers: [UploadRedriveService],
-  exports: [TypeOrmModule, UploadRedriveService],
+  imports: [TypeOrmModule.forFeature([AvatarUpload, DirectUploadTicketRecord, ObjectDeletionCount]), QueueModule],
+  providers: [UploadRedriveService, ObjectDeletions],
+  exports: [TypeOrmModule, UploadRedriveService, ObjectDeletions],
 })
 export class AvatarsModule {}

@@ -105,11 +105,11 @@ export class AvatarRerender {
       const fromOriginal = current.original !== undefined && current.crop !== undefined;
       const source = join(workDir, 'source');
       await this.storage.download(fromOriginal ? current.original! : largestVariant(current), source);
-      const rendered = await this.renderer.render(source, workDir, undefined, fromOriginal ? (current.crop ?? undefined) : undefined);
+      const rendered = await this.renderer.render(source, undefined, fromOriginal ? (current.crop ?? undefined) : undefined);
       // The kept original stays as it is: re-encoding it would only lose quality.
       for (const image of rendered.images.filter((image) => image.role !== 'original')) {
         const key = `avatars/${userId}/${image.sha256}.${image.extension}`;
-        await this.storeVerified(key, image.path, image.contentType);
+        await this.storeVerified(key, image.data, image.contentType);
         stored.push({ role: image.role, size: image.size, key, contentType: image.contentType, width: image.width, height: image.height, bytes: image.bytes });
       }
       const objects: AvatarObjects = {
@@ -150,9 +150,9 @@ export class AvatarRerender {
     });
   }
 
-  private async storeVerified(key: string, path: string, contentType: string): Promise<void> {
-    const expectedHash = await this.storage.hashFile(path);
-    const stored = await this.storage.put(key, path, contentType);
+  private async storeVerified(key: string, bytes: Buffer, contentType: string): Promise<void> {
+    const expectedHash = this.storage.hashOf(bytes);
+    const stored = await this.storage.putBuffer(key, bytes, contentType, expectedHash);
     if (stored.key !== key || stored.hash !== expectedHash) {
       throw new StorageUnavailableError(`storage reported ${stored.key}@${stored.hash}, expected ${key}@${expectedHash}`);
     }

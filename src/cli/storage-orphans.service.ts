@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, IsNull, MoreThan, Repository } from 'typeorm';
 import { AvatarUpload } from '../avatars/avatar-upload.entity';
 import { DirectUploadTicketRecord } from '../avatars/direct-upload-ticket.entity';
+import { ObjectDeletions } from '../avatars/object-deletions';
 import { ListedObject, StorageDriver } from '../storage/storage-driver';
 import { keysOf, User } from '../users/user.entity';
 
@@ -28,6 +29,7 @@ export class StorageOrphans {
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(AvatarUpload) private readonly uploads: Repository<AvatarUpload>,
     @InjectRepository(DirectUploadTicketRecord) private readonly tickets: Repository<DirectUploadTicketRecord>,
+    private readonly deletions: ObjectDeletions,
   ) {}
 
   async sweep(storedBefore: Date, remove: boolean): Promise<OrphanReport> {
@@ -72,7 +74,15 @@ export class StorageOrphans {
 
   private async remove(orphans: ListedObject[]): Promise<void> {
     const keys = orphans.map((object) => object.key);
-    await this.storage.delete(keys);
-    await this.storage.purgeFromCdn(keys.filter((key) => key.startsWith('avatars/')));
+    // An upload in flight may have stored identical bytes under one of these keys again (Qiniu keeps the old
+    // putTime then): announced deletions make its commit check its objects (see ObjectDeletions).
+    const owners = [...new Set(keys.filter((key) => key.startsWith('avatars/')).map(userIdOf))].filter(Number.isInteger);
+    for (const userId of owners) await this.deletions.announce(userId);
+    try {
+      await this.storage.delete(keys);
+      await this.storage.purgeFromCdn(keys.filter((key) => key.startsWith('avatars/')));
+    } finally {
+      for (const userId of owners) await this.deletions.finish(userId);
+    }
   }
 }

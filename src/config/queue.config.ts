@@ -1,4 +1,5 @@
 import { registerAs } from '@nestjs/config';
+import { availableParallelism } from 'node:os';
 import { RedisTarget, clusterPrefix, parseRedisTarget } from './redis-target';
 
 export type Serializer = 'json' | 'msgpack';
@@ -36,7 +37,8 @@ export const queueConfig = registerAs('queue', () => ({
   resultSerializer: (process.env.RESULT_SERIALIZER ?? 'json') as Serializer,
   acceptContent: (process.env.ACCEPT_CONTENT ?? 'json').split(',').map((s) => s.trim() as Serializer),
   timezone: process.env.TIMEZONE ?? 'Asia/Shanghai',
-  workerConcurrency: Number(process.env.WORKER_CONCURRENCY ?? 2),
+  /** One job per core keeps every core busy: a job's own encodes run in parallel, and its I/O waits are short. */
+  workerConcurrency: Number(process.env.WORKER_CONCURRENCY ?? availableParallelism()),
   rateLimit: parseRateLimit(process.env.TASK_DEFAULT_RATE_LIMIT),
   maxRetries: Number(process.env.TASK_MAX_RETRIES ?? 3),
   retryBackoffMs: Number(process.env.TASK_RETRY_BACKOFF_MS ?? 2000),

@@ -1,8 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import sharp, { OutputInfo, Sharp } from 'sharp';
 import { avatarConfig } from '../config/avatar.config';
 import { Metrics } from '../metrics/metrics';
@@ -11,18 +9,18 @@ import { ImageRejectedError } from './image-rejected.error';
 import { inspectImage, openImage, withSourceErrors } from './image-source';
 import * as thumbhash from 'thumbhash';
 
-/** One file written into the output directory. */
+/** One encoded image, kept in memory: avatar variants are small, and the store takes them from there. */
 export interface RenderedImage {
   role: 'variant' | 'avif' | 'jpeg' | 'original';
   /** Edge of the square in pixels; `null` for the original. */
   size: number | null;
   format: ImageType;
   contentType: string;
-  path: string;
+  data: Buffer;
   width: number;
   height: number;
   bytes: number;
-  /** Hex digest of the file's bytes. */
+  /** Hex digest of `data`. */
   sha256: string;
   extension: string;
 }
@@ -64,9 +62,11 @@ export class AvatarImageRenderer {
 
   /**
    * Turns a staged upload into square WebP (and optionally AVIF) variants, one JPEG, optionally a clean original, and a
-   * placeholder. The square is the client's `crop` when given, otherwise chosen by AVATAR_CROP.
+   * placeholder. The square is the client's `crop` when given, otherwise chosen by AVATAR_CROP. The source is decoded
+   * once into the largest square; every output is encoded from it at the same time, so libvips keeps the cores busy.
+   * Progress: 50 once decoded, 100 once everything is encoded.
    */
-  async render(sourcePath: string, outputDir: string, onProgress?: Progress, crop?: SourceCrop): Promise<RenderedAvatar> {
+  async render(sourcePath: string, onProgress?: Progress, crop?: SourceCrop): Promise<RenderedAvatar> {
     const { sizes, keepOriginal } = this.config;
     const decoded = this.metrics?.stageTimer('decode');
     const source = await inspectImage(sourcePath, this.config);
@@ -81,35 +81,25 @@ export class AvatarImageRenderer {
         .toBuffer({ resolveWithObject: true });
     });
     decoded?.();
-    await onProgress?.(10);
+    await onProgress?.(50);
     const encoded = this.metrics?.stageTimer('encode');
 
-    const steps: Array<() => Promise<RenderedImage>> = [
-      ...sizes.map((size) => () =>
-        this.write(outputDir, `${size}.${IMAGE_FORMATS.webp.extension}`, 'variant', size, 'webp', fromPixels(square).resize(size, size).webp()),
-      ),
-      ...(this.config.formats.includes('avif')
-        ? sizes.map((size) => () =>
-            this.write(outputDir, `${size}.${IMAGE_FORMATS.avif.extension}`, 'avif', size, 'avif', fromPixels(square).resize(size, size).avif(AVIF)),
-          )
-        : []),
-      () => this.write(outputDir, `${sizes[0]}.${IMAGE_FORMATS.jpeg.extension}`, 'jpeg', sizes[0], 'jpeg', fromPixels(square).flatten({ background: '#ffffff' }).jpeg(JPEG)),
-    ];
-    if (keepOriginal) {
-      steps.push(() => this.writeOriginal(sourcePath, outputDir, source.type));
-    }
-    const images: RenderedImage[] = [];
-    for (const step of steps) {
-      images.push(await step());
-      await onProgress?.(10 + Math.round((80 * images.length) / (steps.length + 1)));
-    }
-    const placeholder = await this.placeholder(square);
+    const withAvif = this.config.formats.includes('avif');
+    const [images, placeholder] = await Promise.all([
+      Promise.all([
+        ...sizes.map((size) => this.encode('variant', size, 'webp', fromPixels(square).resize(size, size).webp())),
+        ...(withAvif ? sizes.map((size) => this.encode('avif', size, 'avif', fromPixels(square).resize(size, size).avif(AVIF))) : []),
+        this.encode('jpeg', sizes[0], 'jpeg', fromPixels(square).flatten({ background: '#ffffff' }).jpeg(JPEG)),
+        ...(keepOriginal ? [this.encodeOriginal(sourcePath, source.type)] : []),
+      ]),
+      this.placeholder(square),
+    ]);
     encoded?.();
-    await onProgress?.(90);
+    await onProgress?.(100);
     return { source: { format: source.type, width: source.width, height: source.height }, images, placeholder };
   }
 
-  private async writeOriginal(sourcePath: string, outputDir: string, format: ImageType): Promise<RenderedImage> {
+  private async encodeOriginal(sourcePath: string, format: ImageType): Promise<RenderedImage> {
     const pipeline = openImage(sourcePath, this.config);
     const encoded = {
       // Plain libjpeg-turbo: at full resolution mozjpeg takes ~9× longer for ~20% fewer bytes on a rarely served file.
@@ -120,44 +110,12 @@ export class AvatarImageRenderer {
       // Effort 2: at full resolution the default effort takes several seconds for a rarely served file.
       avif: () => pipeline.avif({ quality: 70, effort: 2 }),
     }[format]();
-    // Encoding to memory keeps decoder failures (rejections) apart from disk failures (retryable).
     const output = await withSourceErrors(this.config, () => encoded.toBuffer({ resolveWithObject: true }));
-    return this.save(outputDir, `original.${IMAGE_FORMATS[format].extension}`, 'original', null, format, output);
+    return described('original', null, format, output);
   }
 
-  private async write(
-    outputDir: string,
-    name: string,
-    role: RenderedImage['role'],
-    size: number,
-    format: ImageType,
-    pipeline: Sharp,
-  ): Promise<RenderedImage> {
-    return this.save(outputDir, name, role, size, format, await pipeline.toBuffer({ resolveWithObject: true }));
-  }
-
-  private async save(
-    outputDir: string,
-    name: string,
-    role: RenderedImage['role'],
-    size: number | null,
-    format: ImageType,
-    { data, info }: SharpOutput,
-  ): Promise<RenderedImage> {
-    const path = join(outputDir, name);
-    await writeFile(path, data);
-    return {
-      role,
-      size,
-      format,
-      contentType: IMAGE_FORMATS[format].contentType,
-      path,
-      width: info.width,
-      height: info.height,
-      bytes: data.length,
-      sha256: createHash('sha256').update(data).digest('hex'),
-      extension: IMAGE_FORMATS[format].extension,
-    };
+  private async encode(role: RenderedImage['role'], size: number, format: ImageType, pipeline: Sharp): Promise<RenderedImage> {
+    return described(role, size, format, await pipeline.toBuffer({ resolveWithObject: true }));
   }
 
   private async placeholder(square: SharpOutput): Promise<string> {
@@ -168,6 +126,21 @@ export class AvatarImageRenderer {
       .toBuffer({ resolveWithObject: true });
     return Buffer.from(thumbhash.rgbaToThumbHash(info.width, info.height, data)).toString('base64');
   }
+}
+
+function described(role: RenderedImage['role'], size: number | null, format: ImageType, { data, info }: SharpOutput): RenderedImage {
+  return {
+    role,
+    size,
+    format,
+    contentType: IMAGE_FORMATS[format].contentType,
+    data,
+    width: info.width,
+    height: info.height,
+    bytes: data.length,
+    sha256: createHash('sha256').update(data).digest('hex'),
+    extension: IMAGE_FORMATS[format].extension,
+  };
 }
 
 function fromPixels({ data, info }: SharpOutput): Sharp {

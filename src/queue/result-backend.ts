@@ -95,7 +95,7 @@ export class ResultBackend implements OnApplicationShutdown {
     const encoded = encodePayload(next, this.config.resultSerializer);
     const key = this.recordKey(jobId);
     const expiredBefore = now.getTime() - this.config.resultExpiresSec * 1000;
-    await this.redis
+    const replies = await this.redis
       .multi()
       .del(key)
       .hset(key, 'contentType', encoded.contentType, 'body', encoded.body)
@@ -104,7 +104,9 @@ export class ResultBackend implements OnApplicationShutdown {
       .zremrangebyscore(this.indexKey, '-inf', expiredBefore)
       .publish(this.channelOf(jobId), next.state)
       .exec();
-    await this.evictOverflow();
+    // Only a record new to the index can push it over RESULT_CACHE_MAX; updates (most writes) skip the round trip.
+    const [, added] = replies?.[3] ?? [];
+    if (added !== 0) await this.evictOverflow();
   }
 
   private async evictOverflow(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { StorageDriverName } from '../config/storage.config';
 
-/** What the store reports it holds under a key. `hash` is in the driver's own scheme (see `StorageDriver.hashFile`). */
+/** What the store reports it holds under a key. `hash` is in the driver's own scheme (see `StorageDriver.hashOf`). */
 export interface StoredObject {
   key: string;
   size: number;
@@ -50,6 +50,13 @@ export abstract class StorageDriver {
    * refuses more than `maxBytes`. On failure nothing is left under `key`.
    */
   abstract putStream(key: string, body: AsyncIterable<Buffer>, maxBytes: number): Promise<StoredObject>;
+  /** The hash this store would report for these bytes, computed in memory. */
+  abstract hashOf(bytes: Buffer): string;
+  /**
+   * Stores bytes held in memory under `key` and reports what the store actually holds. `hash` is `hashOf(bytes)`,
+   * computed once by the caller. Idempotent for identical bytes.
+   */
+  abstract putBuffer(key: string, bytes: Buffer, contentType: string, hash: string): Promise<StoredObject>;
   abstract stat(key: string): Promise<StoredObject | null>;
   /** Copies the object's bytes into a local file; rejects with StorageNotFoundError when missing. */
   abstract download(key: string, destinationPath: string): Promise<void>;

@@ -20,6 +20,8 @@ export interface QiniuEmulatorOptions {
 export class QiniuEmulator {
   private readonly state: EmulatorState;
   private server?: Server;
+  /** TCP connections accepted so far: shows whether clients reuse them. */
+  connectionsAccepted = 0;
 
   constructor(private readonly options: QiniuEmulatorOptions) {
     this.state = new EmulatorState(options.accessKey, options.secretKey, options.buckets, options.downloadBucket);
@@ -27,7 +29,9 @@ export class QiniuEmulator {
 
   async start(): Promise<{ port: number; host: string }> {
     const server = createServer(createRequestListener(this.state));
-    server.keepAliveTimeout = 1000;
+    // Node's default, and shorter than Qiniu's: a client agent that keeps connections alive can reuse them here.
+    server.keepAliveTimeout = 5000;
+    server.on('connection', () => (this.connectionsAccepted += 1));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve);

@@ -16,6 +16,7 @@ import { StorageUnavailableError } from '../../storage/storage.errors';
 import { AvatarObjects, keysOf } from '../../users/user.entity';
 import { UsersService } from '../../users/users.service';
 import { AvatarUpload, StoredImage } from '../avatar-upload.entity';
+import { DeletionTally, ObjectDeletions, noDeletionSince } from '../object-deletions';
 import { JobSupersededError, UploadGoneError } from './upload-job.errors';
 
 /** What a finished upload job reports (the job's result in the result backend). */
@@ -49,6 +50,7 @@ export class AvatarProcessingService {
     private readonly users: UsersService,
     private readonly codec: JobCodec,
     private readonly metrics: Metrics,
+    private readonly deletions: ObjectDeletions,
   ) {}
 
   /**
@@ -68,19 +70,17 @@ export class AvatarProcessingService {
     );
     if (!claimed.affected) throw new JobSupersededError(`job ${jobId} is not the current job of upload ${uploadId}`);
 
-    const workDir = join(this.config.stagingDir, `work-${uploadId}`);
-    await rm(workDir, { recursive: true, force: true });
-    await mkdir(workDir, { recursive: true });
     const stored: StoredImage[] = [];
     let applied: boolean;
     try {
-      const source = await this.fetchSource(upload, workDir);
-      const rendered = await this.renderer.render(source, workDir, (p) => progress(Math.round(p * 0.6)), crop);
+      const rendered = await this.withSource(upload, (path) => this.renderer.render(path, (p) => progress(Math.round(p * 0.6)), crop));
+      const deletionsBefore = await this.deletions.tally(upload.userId);
       const storing = this.metrics.stageTimer('store');
-      await this.storeAll(upload.userId, rendered.images, stored, (p) => progress(60 + Math.round(p * 0.3)));
+      await this.storeAll(upload.userId, rendered.images, stored);
       storing();
+      await progress(90);
       const committing = this.metrics.stageTimer('commit');
-      applied = await this.commit(upload, rendered, stored, crop ?? null);
+      applied = await this.commit(upload, rendered, stored, deletionsBefore, crop ?? null);
       committing();
     } catch (error) {
       // Objects stored by a failed attempt are not referenced by anyone; the deletion job spares them if a retry
@@ -89,8 +89,6 @@ export class AvatarProcessingService {
         await this.scheduleDeletion({ userId: upload.userId, keys: stored.map((image) => image.key) }).catch(() => undefined);
       }
       throw error;
-    } finally {
-      await rm(workDir, { recursive: true, force: true });
     }
     await this.afterCommit(upload, progress);
     const main = stored.find((image) => image.role === 'variant')!;
@@ -121,39 +119,57 @@ export class AvatarProcessingService {
     if (upload.directKey) await this.storage.delete([upload.directKey]);
   }
 
-  private async fetchSource(upload: AvatarUpload, workDir: string): Promise<string> {
-    // A server-side upload staged on disk; otherwise a temporary object (a direct upload, or STAGING=storage).
-    if (upload.stagedPath) return upload.stagedPath;
-    const path = join(workDir, 'source');
-    await this.storage.download(upload.directKey!, path);
-    return path;
+  /**
+   * A server-side upload staged on disk is read there; a temporary object (a direct upload, or STAGING=storage) is
+   * downloaded into a work folder first.
+   */
+  private async withSource<T>(upload: AvatarUpload, use: (path: string) => Promise<T>): Promise<T> {
+    if (upload.stagedPath) return use(upload.stagedPath);
+    const workDir = join(this.config.stagingDir, `work-${upload.id}`);
+    await rm(workDir, { recursive: true, force: true });
+    await mkdir(workDir, { recursive: true });
+    try {
+      const path = join(workDir, 'source');
+      await this.storage.download(upload.directKey!, path);
+      return await use(path);
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
   }
 
-  private async storeAll(userId: number, rendered: RenderedImage[], stored: StoredImage[], progress: Progress): Promise<void> {
-    for (const image of rendered) {
-      const key = `avatars/${userId}/${image.sha256}.${image.extension}`;
-      await this.storeVerified(key, image.path, image.contentType);
-      this.metrics.bytesStored.inc(image.bytes);
-      stored.push({ role: image.role, size: image.size, key, contentType: image.contentType, width: image.width, height: image.height, bytes: image.bytes });
-      await progress(Math.round((100 * stored.length) / rendered.length));
-    }
+  /** Every image at once; `stored` lists those that made it even when another failed, for cleaning up. */
+  private async storeAll(userId: number, rendered: RenderedImage[], stored: StoredImage[]): Promise<void> {
+    const outcomes = await Promise.allSettled(rendered.map((image) => this.storeVerified(userId, image)));
+    for (const outcome of outcomes) if (outcome.status === 'fulfilled') stored.push(outcome.value);
+    const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failure) throw failure.reason;
   }
 
   /** The store must report exactly the key and hash computed here; anything else is retried. */
-  private async storeVerified(key: string, path: string, contentType: string): Promise<void> {
-    const expectedHash = await this.storage.hashFile(path);
-    const stored = await this.storage.put(key, path, contentType);
-    if (stored.key !== key || stored.hash !== expectedHash) {
-      throw new StorageUnavailableError(`storage reported ${stored.key}@${stored.hash}, expected ${key}@${expectedHash}`);
+  private async storeVerified(userId: number, image: RenderedImage): Promise<StoredImage> {
+    const key = `avatars/${userId}/${image.sha256}.${image.extension}`;
+    const hash = this.storage.hashOf(image.data);
+    const reported = await this.storage.putBuffer(key, image.data, image.contentType, hash);
+    if (reported.key !== key || reported.hash !== hash) {
+      throw new StorageUnavailableError(`storage reported ${reported.key}@${reported.hash}, expected ${key}@${hash}`);
     }
+    this.metrics.bytesStored.inc(image.bytes);
+    return { role: image.role, size: image.size, key, contentType: image.contentType, width: image.width, height: image.height, bytes: image.bytes };
   }
 
   /**
-   * One transaction, holding the user's row lock: the objects are checked again (a deletion job may have removed an
-   * identical older object meanwhile; it takes the same lock), the avatar switches if this upload is the newest,
-   * and the upload is marked done unless it was failed meanwhile.
+   * One transaction, holding the user's row lock: the avatar switches if this upload is the newest, and the upload is
+   * marked done unless it was failed meanwhile. A deletion job takes the same lock; if one ran (or may still be
+   * running) since the objects were stored, it may have removed an identical older object under the same key, so
+   * only then is storage asked again.
    */
-  private async commit(upload: AvatarUpload, rendered: RenderedAvatar, images: StoredImage[], crop: SourceCrop | null): Promise<boolean> {
+  private async commit(
+    upload: AvatarUpload,
+    rendered: RenderedAvatar,
+    images: StoredImage[],
+    deletionsBefore: DeletionTally,
+    crop: SourceCrop | null,
+  ): Promise<boolean> {
     const objects = avatarObjectsOf(rendered, images, crop);
     return this.dataSource.transaction(async (manager) => {
       const previous = await this.users.lockAvatar(manager, upload.userId);
@@ -167,9 +183,11 @@ export class AvatarProcessingService {
       if (current?.status !== 'processing' || current.jobId !== upload.jobId) {
         throw new JobSupersededError(`upload ${upload.id} was finished or re-driven while job ${upload.jobId} ran`);
       }
-      const present = await Promise.all(images.map((image) => this.storage.stat(image.key)));
-      if (present.some((object) => object === null)) {
-        throw new StorageUnavailableError('a stored object vanished before the avatar was set; storing again');
+      if (!noDeletionSince(deletionsBefore, await this.deletions.tally(upload.userId, manager))) {
+        const present = await Promise.all(images.map((image) => this.storage.stat(image.key)));
+        if (present.some((object) => object === null)) {
+          throw new StorageUnavailableError('a stored object was deleted before the avatar was set; storing again');
+        }
       }
       const main = images.find((image) => image.role === 'variant')!;
       const applied = await this.users.setAvatarIfNewer(manager, upload.userId, {

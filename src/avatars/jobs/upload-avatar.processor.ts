@@ -78,14 +78,14 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
       uploadId = task.uploadId;
       this.logger.debug(`upload job ${jobId} attempt ${job.attemptsMade + 1} started`);
       const id = uploadId;
-      const outcome = await this.withinTimeLimit((expired) =>
+      // A few reports per job, one per stage (decoded, encoded, stored), each sent to both Redis at once.
+      const outcome = await this.withinTimeLimit(job, (expired) =>
         this.processing.process(
           id,
           jobId,
           async (percent) => {
             if (expired()) return;
-            await job.progress(percent);
-            await this.report(job, { progress: percent });
+            await Promise.all([job.progress(percent), this.report(job, { progress: percent })]);
           },
           isRetriedByHand(job),
           task.crop,
@@ -118,7 +118,7 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
    * flight (a native decode cannot be interrupted) finishes in the background and is thrown away: the commit
    * refuses an upload that has failed meanwhile, and its stored objects are scheduled for deletion.
    */
-  private async withinTimeLimit<T>(work: (expired: () => boolean) => Promise<T>): Promise<T> {
+  private async withinTimeLimit<T>(job: Job, work: (expired: () => boolean) => Promise<T>): Promise<T> {
     const limitSec = this.config.timeLimitSec;
     let expired = false;
     let timer: NodeJS.Timeout | undefined;
@@ -129,7 +129,10 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
       }, limitSec * 1000);
     });
     const running = work(() => expired);
-    running.catch(() => undefined); // once the deadline has passed, a late failure has nobody left to tell
+    // Once the deadline has passed, a late failure has nobody left to tell; the end of the abandoned work is logged.
+    running
+      .catch(() => undefined)
+      .finally(() => expired && this.logger.warn(`upload job ${job.id}: the attempt abandoned at the time limit has ended`));
     try {
       return await Promise.race([running, deadline]);
     } finally {

@@ -50,6 +50,18 @@ describe(LocalStorageDriver.name, () => {
     expect(readdirSync(join(dir, 'root/incoming/1'))).toEqual(['a']);
   });
 
+  it('writes bytes from memory straight to their place and reports their sha256, leaving no temporary file', async () => {
+    const bytes = Buffer.concat([PNG, Buffer.from('more pixels')]);
+
+    const stored = await driver.putBuffer('avatars/1/b.png', bytes, 'image/png');
+
+    expect(stored).toEqual({ key: 'avatars/1/b.png', size: bytes.length, contentType: 'image/png', hash: driver.hashOf(bytes) });
+    expect(driver.hashOf(bytes)).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(readFileSync(join(dir, 'root/avatars/1/b.png'))).toEqual(bytes);
+    expect(readdirSync(join(dir, 'root/avatars/1'))).toEqual(['b.png']);
+    expect(await driver.stat('avatars/1/b.png')).toEqual(stored);
+  });
+
   it('copies objects out, deletes them, and treats missing keys calmly', async () => {
     await driver.put('avatars/1/a.png', source, 'image/png');
     const copy = join(dir, 'copy');

@@ -51,25 +51,12 @@ export class LocalStorageDriver extends StorageDriver {
   }
 
   async put(key: string, filePath: string, contentType: string): Promise<StoredObject> {
-    const target = this.pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
-    // Copy then rename: readers never see a half-written object, and a crash leaves at most a temp file.
-    const temporary = `${target}.${randomUUID()}.tmp`;
-    try {
-      await copyFile(filePath, temporary);
-      await rename(temporary, target);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
+    await this.placeAtomically(key, (temporary) => copyFile(filePath, temporary));
     const stored = await this.stat(key);
     return { ...stored!, contentType: stored!.contentType === 'application/octet-stream' ? contentType : stored!.contentType };
   }
 
   async putStream(key: string, body: AsyncIterable<Buffer>, maxBytes: number): Promise<StoredObject> {
-    const target = this.pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
-    const temporary = `${target}.${randomUUID()}.tmp`;
     let size = 0;
     const limit = new Transform({
       transform(chunk: Buffer, _encoding, next) {
@@ -77,14 +64,18 @@ export class LocalStorageDriver extends StorageDriver {
         next(size > maxBytes ? new StorageRejectedError(`more than ${maxBytes} bytes`, 413) : null, chunk);
       },
     });
-    try {
-      await pipeline(body, limit, createWriteStream(temporary, { flags: 'wx' }));
-      await rename(temporary, target);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
+    await this.placeAtomically(key, (temporary) => pipeline(body, limit, createWriteStream(temporary, { flags: 'wx' })));
     return (await this.stat(key))!;
+  }
+
+  hashOf(bytes: Buffer): string {
+    return createHash('sha256').update(bytes).digest('hex');
+  }
+
+  /** Written straight into the object's folder, no round trip through a work folder; reports the digest of what it wrote. */
+  async putBuffer(key: string, bytes: Buffer, contentType: string): Promise<StoredObject> {
+    await this.placeAtomically(key, (temporary) => writeFile(temporary, bytes, { flag: 'wx' }));
+    return { key, size: bytes.length, contentType, hash: this.hashOf(bytes) };
   }
 
   async stat(key: string): Promise<StoredObject | null> {
@@ -236,6 +227,20 @@ export class LocalStorageDriver extends StorageDriver {
     const path = resolve(this.options.root, key);
     if (!path.startsWith(this.options.root + sep)) throw new StorageRejectedError('invalid object key', 400);
     return path;
+  }
+
+  /** Written beside the final path, then renamed: readers never see a half-written object, and a crash leaves at most a temp file. */
+  private async placeAtomically(key: string, write: (temporary: string) => Promise<void>): Promise<void> {
+    const target = this.pathOf(key);
+    await mkdir(dirname(target), { recursive: true });
+    const temporary = `${target}.${randomUUID()}.tmp`;
+    try {
+      await write(temporary);
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
   }
 
   private sign(data: string): string {

@@ -7,7 +7,7 @@ import { QiniuEmulator } from '../../../test/qiniu-emulator/qiniu-emulator';
 import { ACCESS_KEY, emulatorOptions, MiB, pngBytes, SECRET_KEY, writeFixture } from '../../../test/qiniu-emulator/test-fixtures';
 import { StorageNotFoundError, StorageRejectedError, StorageUnavailableError } from '../storage.errors';
 import { verifyQiniuCallback } from './qiniu-callback';
-import { qiniuEtagOfFile } from './qiniu-etag';
+import { qiniuEtagOfBuffer, qiniuEtagOfFile } from './qiniu-etag';
 import { QiniuStorageDriver } from './qiniu.storage-driver';
 
 describe(QiniuStorageDriver.name, () => {
@@ -145,6 +145,46 @@ describe(QiniuStorageDriver.name, () => {
       const parts = upRequests().filter((r) => r.method === 'PUT');
       expect(parts).toHaveLength(2);
       expect(upRequests().some((r) => r.method === 'POST' && r.path === '/')).toBe(false);
+    });
+
+    it('form-uploads bytes from memory, several at once, each reported with the etag computed once by the caller', async () => {
+      const images = [1000, 20_000, 300_000].map((size) => pngBytes(size));
+
+      const stored = await Promise.all(
+        images.map((bytes, i) => driver.putBuffer(`avatars/1/memory-${i}.png`, bytes, 'image/png', driver.hashOf(bytes))),
+      );
+
+      expect(stored).toEqual(images.map((bytes, i) => ({ key: `avatars/1/memory-${i}.png`, size: bytes.length, contentType: 'image/png', hash: qiniuEtagOfBuffer(bytes) })));
+      images.forEach((bytes, i) => expect(emulator.object('avatars', `avatars/1/memory-${i}.png`)?.data.equals(bytes)).toBe(true));
+      expect(upRequests().map((r) => `${r.method} ${r.path}`)).toEqual(['POST /', 'POST /', 'POST /']);
+    });
+
+    it('uploads bytes from memory above the threshold with resumable v2 and gets the standard etag', async () => {
+      const bytes = pngBytes(5 * MiB + 7);
+
+      const stored = await driver.putBuffer('avatars/1/memory-large.png', bytes, 'image/png', driver.hashOf(bytes));
+
+      expect(stored.hash).toBe(qiniuEtagOfBuffer(bytes));
+      expect(emulator.object('avatars', 'avatars/1/memory-large.png')?.data.equals(bytes)).toBe(true);
+      expect(upRequests().filter((r) => r.method === 'PUT')).toHaveLength(2);
+    });
+
+    it('refuses a reply whose hash is not the one the caller computed', async () => {
+      const bytes = pngBytes(1000);
+      await expect(driver.putBuffer('avatars/7/memory-wrong.png', bytes, 'image/png', qiniuEtagOfBuffer(pngBytes(1000)))).rejects.toThrow(
+        /reports hash/,
+      );
+    });
+
+    it('keeps the connection alive between uploads', async () => {
+      const bytes = pngBytes(1000);
+      await driver.putBuffer('avatars/8/kept-alive-0.png', bytes, 'image/png', driver.hashOf(bytes));
+      const before = emulator.connectionsAccepted;
+      for (let i = 1; i <= 4; i++) {
+        const more = pngBytes(1000);
+        await driver.putBuffer(`avatars/8/kept-alive-${i}.png`, more, 'image/png', driver.hashOf(more));
+      }
+      expect(emulator.connectionsAccepted).toBe(before);
     });
 
     it('treats re-uploading identical bytes as success', async () => {

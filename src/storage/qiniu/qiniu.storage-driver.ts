@@ -1,4 +1,6 @@
 import { createWriteStream } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { rm, stat as statFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,7 +11,7 @@ import type { QiniuStorageOptions } from '../../config/storage.config';
 import { ACCEPTED_CONTENT_TYPES } from '../../images/image-formats';
 import { DirectUploadPolicy, DirectUploadTicket, ListedObject, StorageDriver, StoredObject } from '../storage-driver';
 import { StorageNotFoundError, StorageRejectedError, StorageUnavailableError } from '../storage.errors';
-import { qiniuEtagOfFile } from './qiniu-etag';
+import { qiniuEtagOfBuffer, qiniuEtagOfFile } from './qiniu-etag';
 import { qiniuFailure, reqIdOf, transportFailure } from './qiniu-response';
 import { uploadStream } from './qiniu-stream-upload';
 
@@ -43,12 +45,29 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
+function resumableExtra(key: string, contentType: string): qiniu.resume_up.PutExtra {
+  return qiniu.resume_up.PutExtra.create(basename(key), {}, contentType, undefined, undefined, PART_SIZE, 'v2');
+}
+
+/**
+ * The SDK's uploads go through urllib, which opens a new connection per request unless the SDK's module-wide
+ * RPC_HTTP(S)_AGENT is set. (Management calls ignore every agent setting in SDK 7.15 and open one connection each;
+ * they are off the hot path: stat only confirms a re-upload of existing bytes, delete runs in the background.)
+ */
+function keepSdkConnectionsAlive(): void {
+  const conf = qiniu.conf as unknown as { RPC_HTTP_AGENT: http.Agent | null; RPC_HTTPS_AGENT: https.Agent | null };
+  conf.RPC_HTTP_AGENT ??= new http.Agent({ keepAlive: true });
+  conf.RPC_HTTPS_AGENT ??= new https.Agent({ keepAlive: true });
+}
+
 /** Qiniu Kodo through the official SDK, pointed at explicit hosts (no region query, no region cache file). */
 export class QiniuStorageDriver extends StorageDriver {
   readonly name = 'qiniu' as const;
   private readonly mac: qiniu.auth.digest.Mac;
   private readonly config: qiniu.conf.Config;
   private readonly bucketManager: qiniu.rs.BucketManager;
+  private readonly formUploader: qiniu.form_up.FormUploader;
+  private readonly resumeUploader: qiniu.resume_up.ResumeUploader;
   private readonly scheme: 'http' | 'https';
 
   constructor(private readonly options: QiniuStorageOptions) {
@@ -63,6 +82,9 @@ export class QiniuStorageDriver extends StorageDriver {
     this.config = new qiniu.conf.Config({ regionsProvider: region, useHttpsDomain: options.useHttps });
     this.config.regionsQueryResultCachePath = null;
     this.bucketManager = new qiniu.rs.BucketManager(this.mac, this.config);
+    this.formUploader = new qiniu.form_up.FormUploader(this.config);
+    this.resumeUploader = new qiniu.resume_up.ResumeUploader(this.config);
+    keepSdkConnectionsAlive();
   }
 
   hashFile(filePath: string): Promise<string> {
@@ -70,37 +92,28 @@ export class QiniuStorageDriver extends StorageDriver {
   }
 
   async put(key: string, filePath: string, contentType: string): Promise<StoredObject> {
-    const [localHash, { size }] = await Promise.all([qiniuEtagOfFile(filePath), statFile(filePath)]);
-    const token = this.uploadToken({
-      scope: `${this.options.bucket}:${key}`,
-      insertOnly: 1,
-      fsizeLimit: Math.max(size, 1),
-      mimeLimit: ACCEPTED_CONTENT_TYPES.join(';'),
-      returnBody: RETURN_BODY,
-      expires: SERVER_TOKEN_TTL_SEC,
-    });
-    const { data, resp } = await this.call('upload', () =>
+    const [hash, { size }] = await Promise.all([qiniuEtagOfFile(filePath), statFile(filePath)]);
+    const token = this.serverUploadToken(key, size);
+    const sent = await this.call('upload', () =>
       size < this.options.resumableThresholdBytes
-        ? new qiniu.form_up.FormUploader(this.config).putFile(token, key, filePath, new qiniu.form_up.PutExtra(basename(key), {}, contentType))
-        : new qiniu.resume_up.ResumeUploader(this.config).putFile(
-            token,
-            key,
-            filePath,
-            qiniu.resume_up.PutExtra.create(basename(key), {}, contentType, undefined, undefined, PART_SIZE, 'v2'),
-          ),
+        ? this.formUploader.putFile(token, key, filePath, new qiniu.form_up.PutExtra(basename(key), {}, contentType))
+        : this.resumeUploader.putFile(token, key, filePath, resumableExtra(key, contentType)),
     );
-    const reqId = reqIdOf(resp.headers);
-    // insertOnly: the key already holds an object; our keys carry a content hash, so it is usually these bytes.
-    if (resp.statusCode === 614) return this.confirmExisting(key, localHash);
-    if (resp.statusCode !== 200) throw qiniuFailure('upload', resp.statusCode ?? 0, data, reqId);
-    const reply = (data ?? {}) as UploadReply;
-    // The SDK resolves with 200 and a part reply when a v2 part's md5 does not match: an incomplete upload.
-    if (!reply.key || !reply.hash) throw new StorageUnavailableError(`Qiniu upload of ${key} did not complete (reqid ${reqId})`);
-    if (reply.key !== key) throw new StorageRejectedError(`Qiniu stored ${key} under another key (reqid ${reqId})`, 200);
-    if (reply.hash !== localHash) {
-      throw new StorageUnavailableError(`Qiniu reports hash ${reply.hash} for ${key}, the local file has ${localHash} (reqid ${reqId})`);
-    }
-    return { key, size: reply.fsize ?? size, contentType: reply.mimeType ?? contentType, hash: reply.hash };
+    return this.confirmUpload(key, hash, size, contentType, sent);
+  }
+
+  hashOf(bytes: Buffer): string {
+    return qiniuEtagOfBuffer(bytes);
+  }
+
+  async putBuffer(key: string, bytes: Buffer, contentType: string, hash: string): Promise<StoredObject> {
+    const token = this.serverUploadToken(key, bytes.length);
+    const sent = await this.call('upload', () =>
+      bytes.length < this.options.resumableThresholdBytes
+        ? this.formUploader.put(token, key, bytes, new qiniu.form_up.PutExtra(basename(key), {}, contentType))
+        : this.resumeUploader.putStream(token, key, Readable.from([bytes]), bytes.length, resumableExtra(key, contentType)),
+    );
+    return this.confirmUpload(key, hash, bytes.length, contentType, sent);
   }
 
   async putStream(key: string, body: AsyncIterable<Buffer>, maxBytes: number): Promise<StoredObject> {
@@ -236,6 +249,33 @@ export class QiniuStorageDriver extends StorageDriver {
       for (const item of page.items ?? []) yield { key: item.key, size: item.fsize, storedAt: new Date(item.putTime / 10_000) };
       marker = page.marker ?? '';
     } while (marker);
+  }
+
+  private serverUploadToken(key: string, size: number): string {
+    return this.uploadToken({
+      scope: `${this.options.bucket}:${key}`,
+      insertOnly: 1,
+      fsizeLimit: Math.max(size, 1),
+      mimeLimit: ACCEPTED_CONTENT_TYPES.join(';'),
+      returnBody: RETURN_BODY,
+      expires: SERVER_TOKEN_TTL_SEC,
+    });
+  }
+
+  /** What Qiniu says it stored must be these bytes under this key: `localHash` is their etag. */
+  private async confirmUpload(key: string, localHash: string, size: number, contentType: string, { data, resp }: SdkResult): Promise<StoredObject> {
+    const reqId = reqIdOf(resp.headers);
+    // insertOnly: the key already holds an object; our keys carry a content hash, so it is usually these bytes.
+    if (resp.statusCode === 614) return this.confirmExisting(key, localHash);
+    if (resp.statusCode !== 200) throw qiniuFailure('upload', resp.statusCode ?? 0, data, reqId);
+    const reply = (data ?? {}) as UploadReply;
+    // The SDK resolves with 200 and a part reply when a v2 part's md5 does not match: an incomplete upload.
+    if (!reply.key || !reply.hash) throw new StorageUnavailableError(`Qiniu upload of ${key} did not complete (reqid ${reqId})`);
+    if (reply.key !== key) throw new StorageRejectedError(`Qiniu stored ${key} under another key (reqid ${reqId})`, 200);
+    if (reply.hash !== localHash) {
+      throw new StorageUnavailableError(`Qiniu reports hash ${reply.hash} for ${key}, the local bytes have ${localHash} (reqid ${reqId})`);
+    }
+    return { key, size: reply.fsize ?? size, contentType: reply.mimeType ?? contentType, hash: reply.hash };
   }
 
   private async confirmExisting(key: string, localHash: string): Promise<StoredObject> {
