@@ -1,5 +1,6 @@
 import * as authFlood from './auth-flood.bench';
 import * as imageStep from './image-step.bench';
+import * as scale from './scale.bench';
 import * as uploadBurst from './upload-burst.bench';
 
 /** Every bench, run in order; add yours here. Benches report, they never assert. */
@@ -7,6 +8,7 @@ const BENCHES: Record<string, { run(): Promise<void> }> = {
   'image-step': imageStep,
   'upload-burst': uploadBurst,
   'auth-flood': authFlood,
+  scale,
 };
 
 async function main(): Promise<void> {

@@ -36,6 +36,7 @@ const UNREACHABLE = [
   'Command timed out',
   'Connection is closed',
   'Reached the max retries per request limit',
+  'All sentinels are unreachable',
 ];
 
 /** True for ioredis errors meaning "Redis cannot be reached right now" (as opposed to a command Redis refused). */
