@@ -1,4 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
+import Queue from 'bull';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { seededRandom } from './fixtures/photo-like';
 import { QiniuEmulator } from './qiniu-emulator/qiniu-emulator';
@@ -114,5 +116,35 @@ describe('STAGING=storage: the API streams server-side uploads into the object s
     const settled = await client.uploadAndSettle(corrupt);
     expect(settled).toMatchObject({ status: 'failed', error: expect.stringMatching(/corrupt|truncated/) });
     await eventually(async () => temporaryObjects(), (keys) => keys.length === 0, 10_000);
+  });
+});
+
+describe('STAGING=storage with the scheduled sweep of incoming/ (every second, STAGING_RETENTION_HOURS=0.0005, i.e. 1.8 s)', () => {
+  // The local driver keeps objects as files, which makes "behind the API's back" easy to write.
+  const stack = new Stack({ env: { STAGING: 'storage', CLEANUP_CRON: '* * * * * *', STAGING_RETENTION_HOURS: '0.0005' } });
+
+  beforeAll(() => stack.start());
+  afterAll(() => stack.destroy());
+
+  it("keeps a queued server-side upload's temporary object past the retention window, and removes one no upload needs", async () => {
+    const client = await new ApiClient(stack.baseUrl).signUp();
+    const queue = new Queue('avatars', { prefix: stack.prefix, redis: { host: '127.0.0.1', port: 6379, db: 0 } });
+    try {
+      await queue.pause(); // global: the upload stays queued while the maintenance queue keeps sweeping
+      const accepted = await client.upload(await solidJpeg(96, 96, '#557799'));
+      expect(accepted.status).toBe(202);
+      const kept = join(stack.storageDir, `incoming/${client.userId}/${accepted.body.uploadId}`);
+      const strayKey = `incoming/${client.userId}/00000000-0000-4000-8000-00000000beef`;
+      writeFileSync(join(stack.storageDir, strayKey), await solidJpeg(64, 64, '#997755')); // an API that died before its row
+
+      await eventually(async () => existsSync(join(stack.storageDir, strayKey)), (exists) => !exists, 20_000);
+      expect(existsSync(kept)).toBe(true);
+
+      await queue.resume();
+      expect(await client.settle(accepted.body.uploadId, 30_000)).toMatchObject({ status: 'done' });
+      await eventually(async () => existsSync(kept), (exists) => !exists, 10_000);
+    } finally {
+      await queue.close();
+    }
   });
 });
