@@ -3,10 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { routeOf } from '../logging/http-logging';
 import { Metrics } from './metrics';
 
-/** The routes that take an upload, and the source label they count under. */
-const UPLOAD_ROUTES: Record<string, 'server' | 'direct'> = {
-  'POST /users/me/avatar': 'server',
-  'POST /users/me/avatar/confirm': 'direct',
+/** The routes that take an upload: the source label they count under, and the status that means accepted. */
+const UPLOAD_ROUTES: Record<string, { source: 'server' | 'direct'; accepted: number }> = {
+  'POST /users/me/avatar': { source: 'server', accepted: 202 },
+  'POST /users/me/avatar/confirm': { source: 'direct', accepted: 202 },
+  // Qiniu confirms a direct upload itself, and relays our 200 answer to the client.
+  'POST /storage/qiniu/callback': { source: 'direct', accepted: 200 },
 };
 
 /** Refusal reasons as an operator reads them; the status code is the single source of truth. */
@@ -38,10 +40,10 @@ export class HttpMetricsMiddleware implements NestMiddleware {
       const status = res.statusCode;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.httpDuration.observe({ method: req.method, route, status }, seconds);
-      const source = UPLOAD_ROUTES[`${req.method} ${route}`];
-      if (!source) return;
-      if (status === 202) this.metrics.uploadsAccepted.inc({ source });
-      else this.metrics.uploadsRefused.inc({ source, reason: REFUSAL_REASONS[status] ?? `http_${status}` });
+      const upload = UPLOAD_ROUTES[`${req.method} ${route}`];
+      if (!upload) return;
+      if (status === upload.accepted) this.metrics.uploadsAccepted.inc({ source: upload.source });
+      else this.metrics.uploadsRefused.inc({ source: upload.source, reason: REFUSAL_REASONS[status] ?? `http_${status}` });
     });
     next();
   }
