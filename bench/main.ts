@@ -1,6 +1,7 @@
 import * as authFlood from './auth-flood.bench';
 import * as imageStep from './image-step.bench';
 import * as scale from './scale.bench';
+import * as scanBomb from './scan-bomb.bench';
 import * as uploadBurst from './upload-burst.bench';
 
 /** Every bench, run in order; add yours here. Benches report, they never assert. */
@@ -9,6 +10,7 @@ const BENCHES: Record<string, { run(): Promise<void> }> = {
   'upload-burst': uploadBurst,
   'auth-flood': authFlood,
   scale,
+  'scan-bomb': scanBomb,
 };
 
 async function main(): Promise<void> {
