@@ -43,7 +43,7 @@ describe('admission control (UPLOAD_MAX_INFLIGHT, QUEUE_MAX_WAITING)', () => {
 
   it('refuses an upload beyond UPLOAD_MAX_INFLIGHT with 503 + Retry-After before reading it, and admits again once one ends', async () => {
     const photo = await solidJpeg(64, 64, '#223344');
-    const slow = [slowUpload(stack.baseUrl, client.token, photo, 3000), slowUpload(stack.baseUrl, other.token, photo, 3000)];
+    const slow = [slowUpload(stack.baseUrl, client.token, photo, 8000), slowUpload(stack.baseUrl, other.token, photo, 8000)];
     await eventually(() => admissionGauge(stack, 'in_flight'), (n) => n === 2, 10_000);
     const staged = readdirSync(stack.stagingDir).length;
     const refused = await client.upload(await solidJpeg(64, 64, '#556677'));

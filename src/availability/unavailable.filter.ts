@@ -23,7 +23,9 @@ export class UnavailableFilter extends BaseExceptionFilter {
     const answer = this.translate(exception);
     if (answer instanceof HttpException && [HttpStatus.SERVICE_UNAVAILABLE, HttpStatus.INSUFFICIENT_STORAGE].includes(answer.getStatus())) {
       const response = host.switchToHttp().getResponse<Response>();
-      if (!response.headersSent && !response.getHeader('retry-after')) response.setHeader('Retry-After', String(RETRY_AFTER_SEC));
+      // A RetryLaterException names its own wait (RetryLaterFilter sets it when it is the filter Nest picks).
+      const retryAfterSec = (answer as { retryAfterSec?: number }).retryAfterSec ?? RETRY_AFTER_SEC;
+      if (!response.headersSent && !response.getHeader('retry-after')) response.setHeader('Retry-After', String(retryAfterSec));
     }
     super.catch(answer, host);
   }

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
-import { ADMISSION_RETRY_AFTER_SEC, AdmissionRefusedError, UploadAdmission } from './upload-admission';
+import { UploadAdmission } from './upload-admission';
 
 const STREAMING = 'upload-admission:streaming';
 
@@ -22,13 +22,8 @@ export class UploadAdmissionGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const response = context.switchToHttp().getResponse<Response>();
     const streaming = this.reflector.get<boolean>(STREAMING, context.getHandler()) ?? false;
-    try {
-      const release = await this.admission.admit(streaming);
-      response.once('close', release);
-      return true;
-    } catch (error) {
-      if (error instanceof AdmissionRefusedError) response.setHeader('Retry-After', String(ADMISSION_RETRY_AFTER_SEC));
-      throw error;
-    }
+    const release = await this.admission.admit(streaming);
+    response.once('close', release);
+    return true;
   }
 }

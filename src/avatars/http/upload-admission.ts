@@ -1,10 +1,11 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Optional, ServiceUnavailableException } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Optional } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { Queue } from 'bull';
 import { Gauge } from 'prom-client';
 import { avatarConfig } from '../../config/avatar.config';
 import { queueConfig } from '../../config/queue.config';
+import { RetryLaterException } from '../../http/retry-later.exception';
 import { Metrics } from '../../metrics/metrics';
 import { AVATAR_QUEUE } from '../../queue/queue.constants';
 
@@ -23,7 +24,7 @@ export interface AdmissionSnapshot {
 /** Seconds a refused client is asked to wait: admission frees up as fast as uploads finish. */
 export const ADMISSION_RETRY_AFTER_SEC = 2;
 
-export class AdmissionRefusedError extends ServiceUnavailableException {}
+const refuse = (message: string) => new RetryLaterException(HttpStatus.SERVICE_UNAVAILABLE, message, ADMISSION_RETRY_AFTER_SEC);
 
 /**
  * Admission control (限流): at most UPLOAD_MAX_INFLIGHT upload requests stream into this process at once, and no new
@@ -49,7 +50,7 @@ export class UploadAdmission {
    */
   async admit(streaming: boolean): Promise<() => void> {
     if (streaming && this.inFlight >= this.avatar.maxInFlightUploads) {
-      throw new AdmissionRefusedError('too many uploads are in progress; try again in a moment');
+      throw refuse('too many uploads are in progress; try again in a moment');
     }
     if (streaming) this.inFlight += 1;
     let released = false;
@@ -62,7 +63,7 @@ export class UploadAdmission {
       // A broker that does not answer is the enqueue's business (503 at once, with its own message).
       const waiting = await this.queue.getWaitingCount().catch(() => 0);
       if (waiting >= this.queueSettings.maxWaiting) {
-        throw new AdmissionRefusedError('the upload queue is full; try again in a moment');
+        throw refuse('the upload queue is full; try again in a moment');
       }
     } catch (error) {
       release();
