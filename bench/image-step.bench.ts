@@ -73,7 +73,7 @@ async function measureHere(pipeline: Pipeline, dir: string, [warmUp, ...files]: 
   const step = async (file: string) => {
     const out = join(dir, `out-${process.pid}-${outputs++}`);
     await mkdir(out);
-    if (pipeline !== 'plain sharp') return void (await renderer.render(file, out));
+    if (pipeline !== 'plain sharp') return void (await renderer.render(file));
     for (const size of config.sizes) await sharp(file).resize(size, size).webp().toFile(join(out, `${size}.webp`));
   };
   await step(warmUp); // loads the codecs and starts libvips' threads outside the measurement

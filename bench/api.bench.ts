@@ -1,0 +1,95 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiClient } from '../test/support/client';
+import { Stack, freePort, sleep } from '../test/support/stack';
+import { findings } from './findings';
+import { inLanes, memoryOf, percentile } from './measure';
+import { writePhotos } from './photos';
+
+const SINGLE_UPLOADS = 20;
+const BURST_UPLOADS = 320;
+const BURST_IN_FLIGHT = 32;
+/** Idle RSS of the API before issue 7, when it still loaded sharp and the worker's providers. */
+const IDLE_RSS_BEFORE_MB = 143;
+const MAX_BYTES = 10 * 1024 * 1024;
+
+interface AcceptRun {
+  singleMs: number;
+  perSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+type Send = (lane: number) => Promise<number>;
+
+/**
+ * The API alone (no worker, so nothing competes with it) against a bare Express+multer server that only streams
+ * uploads to a folder and hashes them: one upload at a time, then a burst with 32 in flight.
+ */
+export async function run(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'api-bench-'));
+  const [file] = await writePhotos(dir, 1200, 900);
+  const photo = await readFile(file);
+  const stack = new Stack({ workers: 0, env: { AVATAR_MAX_BYTES: String(MAX_BYTES) } });
+  let control: ChildProcess | undefined;
+  try {
+    await stack.start();
+    await sleep(1000);
+    const api = stack.api[0].pid;
+    const idle = memoryOf(api);
+    const clients = await Promise.all(Array.from({ length: BURST_IN_FLIGHT }, () => new ApiClient(stack.baseUrl).signUp()));
+    const service = await measure(async (lane) => {
+      const sent = performance.now();
+      const reply = await clients[lane % clients.length].upload(photo);
+      if (reply.status !== 202) throw new Error(`upload refused: ${JSON.stringify(reply.body)}`);
+      return performance.now() - sent;
+    });
+    const peak = memoryOf(api).peakMb;
+
+    const port = await freePort();
+    control = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, 'control-server.ts'), String(port), join(dir, 'control'), String(MAX_BYTES)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((ready) => control!.stdout!.on('data', (chunk: Buffer) => chunk.includes('listening') && ready()));
+    const bare = await measure(async () => {
+      const form = new FormData();
+      form.append('avatar', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), 'avatar.jpg');
+      const sent = performance.now();
+      const reply = await fetch(`http://127.0.0.1:${port}/upload`, { method: 'POST', body: form });
+      await reply.arrayBuffer();
+      if (reply.status !== 202) throw new Error(`control refused an upload: ${reply.status}`);
+      return performance.now() - sent;
+    });
+
+    console.log(`a ${Math.round(photo.length / 1024)} KiB 1200×900 JPEG; ${SINGLE_UPLOADS} uploads one at a time, then ${BURST_UPLOADS} with ${BURST_IN_FLIGHT} in flight`);
+    console.log(row(['server', 'accepted/s', 'single ms', 'burst p50 ms', 'burst p99 ms', 'p99/single']));
+    for (const [name, m] of [['API (no worker)', service], ['bare Express+multer', bare]] as const) {
+      console.log(row([name, m.perSec.toFixed(0), m.singleMs.toFixed(1), m.p50Ms.toFixed(1), m.p99Ms.toFixed(1), `${(m.p99Ms / m.singleMs).toFixed(2)}×`]));
+    }
+    console.log(`API RSS: idle ${idle.rssMb.toFixed(0)} MB (before issue 7: ${IDLE_RSS_BEFORE_MB} MB), peak ${peak.toFixed(0)} MB`);
+    findings.record('API accept rate', service.perSec / bare.perSec);
+    findings.record('API idle RSS', idle.rssMb / IDLE_RSS_BEFORE_MB);
+    findings.record('API p99 under burst', service.p99Ms / service.singleMs);
+  } finally {
+    control?.kill('SIGTERM');
+    await stack.destroy();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function measure(send: Send): Promise<AcceptRun> {
+  for (let i = 0; i < 5; i++) await send(i); // warms up connections and code paths
+  const single: number[] = [];
+  for (let i = 0; i < SINGLE_UPLOADS; i++) single.push(await send(i));
+  const latencies: number[] = [];
+  const started = performance.now();
+  await inLanes(BURST_UPLOADS, BURST_IN_FLIGHT, async (i) => void latencies.push(await send(i)));
+  const seconds = (performance.now() - started) / 1000;
+  return { singleMs: percentile(single, 50), perSec: BURST_UPLOADS / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+}
+
+function row(cells: string[]): string {
+  return cells.map((cell, i) => (i === 0 ? cell.padEnd(22) : cell.padStart(14))).join('');
+}

@@ -1,0 +1,101 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiClient } from '../test/support/client';
+import { qiniuEnv, startQiniuEmulator } from '../test/support/qiniu';
+import { Stack, sleep } from '../test/support/stack';
+import { measureCeiling } from './ceiling';
+import { cpuMsOf, inLanes } from './measure';
+import { PHOTO_SIZES, writePhotos } from './photos';
+import { findings } from './findings';
+import { settings } from './settings';
+
+interface EndToEndRun {
+  perSec: number;
+  workerCpuMsPerJob: number;
+  failed: number;
+}
+
+/**
+ * Avatars per second end to end (API and worker processes, uploads 16 in flight, an avatar counted when its upload
+ * is done) against plain sharp doing the same image work on the same files with as many lanes as the worker runs jobs.
+ */
+export async function run(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'throughput-bench-'));
+  try {
+    const photos = new Map<string, string[]>();
+    for (const [width, height] of PHOTO_SIZES) photos.set(`${width}×${height}`, await writePhotos(dir, width, height));
+    const jobsOf = (label: string) => (label.startsWith('1200') ? settings.uploads1200 : settings.uploads4000);
+    const lanes = settings.workerConcurrency;
+    console.log(`one worker at its default concurrency (${lanes}); the ceiling runs ${lanes} lanes; ${settings.inFlight} uploads in flight`);
+    console.log(row(['photos', 'run', 'avatars/s', 'CPU ms/job', 'vs ceiling', 'failed']));
+
+    const ceilings = new Map<string, { perSec: number; cpuMsPerJob: number }>();
+    for (const [label, files] of photos) {
+      const ceiling = await measureCeiling(files, jobsOf(label), lanes);
+      ceilings.set(label, ceiling);
+      console.log(row([label, 'plain sharp (ceiling)', ceiling.perSec.toFixed(1), ceiling.cpuMsPerJob.toFixed(0), '1.00×', '']));
+    }
+    for (const driver of ['local', 'qiniu'] as const) {
+      const emulator = driver === 'qiniu' ? await startQiniuEmulator() : undefined;
+      // Replaced avatars stay for an hour: their deletion jobs are not part of this measurement.
+      const env = { WORKER_LOG_LEVEL: 'warn', AVATAR_DELETE_GRACE_SEC: '3600', ...(emulator ? qiniuEnv(emulator) : {}) };
+      const stack = new Stack({ env });
+      try {
+        await stack.start();
+        for (const [label, files] of photos) {
+          const measured = await endToEnd(stack, files, jobsOf(label));
+          const ceiling = ceilings.get(label)!;
+          const ratio = measured.perSec / ceiling.perSec;
+          findings.record(`e2e ${driver} ${label}`, ratio);
+          findings.record(`worker CPU ${driver} ${label}`, measured.workerCpuMsPerJob / ceiling.cpuMsPerJob);
+          console.log(row([
+            label,
+            `e2e ${driver}${driver === 'qiniu' ? ' (emulator)' : ''}`,
+            measured.perSec.toFixed(1),
+            measured.workerCpuMsPerJob.toFixed(0),
+            `${ratio.toFixed(2)}×`,
+            String(measured.failed),
+          ]));
+        }
+      } finally {
+        await stack.destroy();
+        await emulator?.stop();
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function endToEnd(stack: Stack, files: string[], uploads: number): Promise<EndToEndRun> {
+  const clients = await Promise.all(Array.from({ length: settings.inFlight }, () => new ApiClient(stack.baseUrl).signUp()));
+  const [before] = await stack.query<{ rows: number; failed: number }>(
+    "SELECT COUNT(*) AS \`rows\`, COALESCE(SUM(status = 'failed'), 0) AS failed FROM avatar_uploads",
+  );
+  const worker = stack.workers[0].pid;
+  const cpuBefore = cpuMsOf(worker);
+  const started = performance.now();
+  await inLanes(uploads, settings.inFlight, async (i) => {
+    const reply = await clients[i % clients.length].upload(files[i % files.length]);
+    if (reply.status !== 202) throw new Error(`upload refused: ${JSON.stringify(reply.body)}`);
+  });
+  let finished: { settled: number; failed: number };
+  for (;;) {
+    [finished] = await stack.query<{ settled: number; failed: number }>(
+      "SELECT COALESCE(SUM(status IN ('done', 'failed')), 0) AS settled, COALESCE(SUM(status = 'failed'), 0) AS failed FROM avatar_uploads",
+    );
+    if (Number(finished.settled) >= Number(before.rows) + uploads) break;
+    await sleep(50);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    perSec: uploads / seconds,
+    workerCpuMsPerJob: (cpuMsOf(worker) - cpuBefore) / uploads,
+    failed: Number(finished.failed) - Number(before.failed),
+  };
+}
+
+function row(cells: string[]): string {
+  return cells.map((cell, i) => (i < 2 ? cell.padEnd(i === 0 ? 11 : 24) : cell.padStart(12))).join('');
+}
