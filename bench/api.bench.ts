@@ -2,10 +2,9 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../test/support/client';
 import { Stack, freePort, sleep } from '../test/support/stack';
 import { findings } from './findings';
-import { inLanes, memoryOf, percentile } from './measure';
+import { BENCH_ENV, inLanes, memoryOf, percentile, signUpMany } from './measure';
 import { writePhotos } from './photos';
 
 const SINGLE_UPLOADS = 20;
@@ -32,14 +31,14 @@ export async function run(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'api-bench-'));
   const [file] = await writePhotos(dir, 1200, 900);
   const photo = await readFile(file);
-  const stack = new Stack({ workers: 0, env: { AVATAR_MAX_BYTES: String(MAX_BYTES) } });
+  const stack = new Stack({ workers: 0, env: { ...BENCH_ENV, AVATAR_MAX_BYTES: String(MAX_BYTES) } });
   let control: ChildProcess | undefined;
   try {
     await stack.start();
     await sleep(1000);
     const api = stack.api[0].pid;
     const idle = memoryOf(api);
-    const clients = await Promise.all(Array.from({ length: BURST_IN_FLIGHT }, () => new ApiClient(stack.baseUrl).signUp()));
+    const clients = await signUpMany(stack.baseUrl, BURST_IN_FLIGHT);
     const service = await measure(async (lane) => {
       const sent = performance.now();
       const reply = await clients[lane % clients.length].upload(photo);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ApiClient } from '../test/support/client';
 
 const CLOCK_TICKS_PER_SEC = 100;
 
@@ -31,3 +32,13 @@ export async function inLanes(count: number, lanes: number, task: (index: number
     }),
   );
 }
+
+/** One after another: the API caps concurrent password hashing (503 beyond it). */
+export async function signUpMany(baseUrl: string, count: number): Promise<ApiClient[]> {
+  const clients: ApiClient[] = [];
+  for (let i = 0; i < count; i++) clients.push(await new ApiClient(baseUrl).signUp());
+  return clients;
+}
+
+/** A bench queues far more uploads per user than a person would: lift the per-user cap on uploads in flight. */
+export const BENCH_ENV = { AVATAR_MAX_PENDING_PER_USER: '100000' };

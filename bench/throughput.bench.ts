@@ -1,11 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../test/support/client';
 import { qiniuEnv, startQiniuEmulator } from '../test/support/qiniu';
 import { Stack, sleep } from '../test/support/stack';
 import { measureCeiling } from './ceiling';
-import { cpuMsOf, inLanes } from './measure';
+import { BENCH_ENV, cpuMsOf, inLanes, signUpMany } from './measure';
 import { PHOTO_SIZES, writePhotos } from './photos';
 import { findings } from './findings';
 import { settings } from './settings';
@@ -39,7 +38,7 @@ export async function run(): Promise<void> {
     for (const driver of ['local', 'qiniu'] as const) {
       const emulator = driver === 'qiniu' ? await startQiniuEmulator() : undefined;
       // Replaced avatars stay for an hour: their deletion jobs are not part of this measurement.
-      const env = { WORKER_LOG_LEVEL: 'warn', AVATAR_DELETE_GRACE_SEC: '3600', ...(emulator ? qiniuEnv(emulator) : {}) };
+      const env = { ...BENCH_ENV, WORKER_LOG_LEVEL: 'warn', AVATAR_DELETE_GRACE_SEC: '3600', ...(emulator ? qiniuEnv(emulator) : {}) };
       const stack = new Stack({ env });
       try {
         await stack.start();
@@ -69,7 +68,7 @@ export async function run(): Promise<void> {
 }
 
 async function endToEnd(stack: Stack, files: string[], uploads: number): Promise<EndToEndRun> {
-  const clients = await Promise.all(Array.from({ length: settings.inFlight }, () => new ApiClient(stack.baseUrl).signUp()));
+  const clients = await signUpMany(stack.baseUrl, settings.inFlight);
   const [before] = await stack.query<{ rows: number; failed: number }>(
     "SELECT COUNT(*) AS \`rows\`, COALESCE(SUM(status = 'failed'), 0) AS failed FROM avatar_uploads",
   );

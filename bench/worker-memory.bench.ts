@@ -1,10 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../test/support/client';
 import { Stack, sleep } from '../test/support/stack';
 import { findings } from './findings';
-import { inLanes, memoryOf } from './measure';
+import { BENCH_ENV, inLanes, memoryOf, signUpMany } from './measure';
 import { writePhotos } from './photos';
 import { settings } from './settings';
 
@@ -14,12 +13,12 @@ const BASELINE_JOBS = 500;
 export async function run(): Promise<void> {
   const jobs = Math.max(settings.rssJobs, BASELINE_JOBS);
   const dir = await mkdtemp(join(tmpdir(), 'worker-memory-bench-'));
-  const stack = new Stack({ env: { WORKER_LOG_LEVEL: 'warn', AVATAR_DELETE_GRACE_SEC: '3600' } });
+  const stack = new Stack({ env: { ...BENCH_ENV, WORKER_LOG_LEVEL: 'warn', AVATAR_DELETE_GRACE_SEC: '3600' } });
   try {
     const files = await writePhotos(dir, 1200, 900);
     await stack.start();
     const worker = stack.workers[0].pid;
-    const clients = await Promise.all(Array.from({ length: settings.inFlight }, () => new ApiClient(stack.baseUrl).signUp()));
+    const clients = await signUpMany(stack.baseUrl, settings.inFlight);
     const checkpoints = [100, BASELINE_JOBS, ...[1000, 2000, 3000, 4000, 5000, 10_000].filter((n) => n < jobs), jobs];
     const rssAt = new Map<number, number>();
     const uploading = inLanes(jobs, settings.inFlight, async (i) => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Bull from 'bull';
 import Redis from 'ioredis';
@@ -64,6 +64,12 @@ describe('server-side avatar upload (API and worker as separate processes, local
     expect(publicView.body).toEqual({ id: client.userId, username: me.body.username, avatarUrl: me.body.avatarUrl, avatar: me.body.avatar });
     // The staged file goes right after the commit that marked the upload done.
     await eventually(async () => readdirSync(stack.stagingDir), (files) => files.length === 0, 5000);
+  });
+
+  it('runs the image library in the worker only: the API process never maps libvips', async () => {
+    const mapped = (pid: number) => readFileSync(`/proc/${pid}/maps`, 'utf8');
+    expect(mapped(stack.workers[0].pid)).toMatch(/libvips/);
+    expect(mapped(stack.api[0].pid)).not.toMatch(/libvips|sharp/);
   });
 
   it('reports the job from the result backend, only to its owner', async () => {
