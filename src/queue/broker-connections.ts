@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import Redis, { Cluster, RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config/redis-target';
 import { failFastOnceConnected, watchConnection } from './connection-watch';
-import { connectRedis } from './redis-connection';
+import { connectRedis, connectRedisSubscriber } from './redis-connection';
 
 /**
  * Opens the broker connections of one process and refuses to go past BROKER_POOL_LIMIT.
@@ -30,7 +30,7 @@ export class BrokerConnections {
       if (existing) return existing;
     }
     this.reserve();
-    const connection = connectRedis(this.target, {
+    const connection = (type === 'subscriber' ? connectRedisSubscriber : connectRedis)(this.target, {
       ...redisOpts,
       connectionName: this.connectionName,
       connectTimeout: this.timeoutMs,

@@ -1,7 +1,8 @@
 import { Cluster } from 'ioredis';
 import { parseRedisTarget } from '../config/redis-target';
 import { BrokerConnections } from './broker-connections';
-import { connectRedis } from './redis-connection';
+import Redis from 'ioredis';
+import { connectRedis, connectRedisSubscriber } from './redis-connection';
 
 describe('connectRedis', () => {
   it('asks the sentinels for the named master, with the right credentials for each', () => {
@@ -35,6 +36,21 @@ describe('connectRedis', () => {
     // Bull refuses blocking/subscriber clients whose (per-node) options allow a ready check or request retries.
     expect(cluster.options.redisOptions).toMatchObject({ password: 'pw', maxRetriesPerRequest: null, enableReadyCheck: false });
     cluster.disconnect();
+  });
+});
+
+describe('connectRedisSubscriber', () => {
+  it("subscribes through one plain connection to a cluster's first node, where pub/sub reaches every node", () => {
+    const subscriber = connectRedisSubscriber(parseRedisTarget('redis+cluster://:pw@127.0.0.1:7000,127.0.0.1:7001'), { lazyConnect: true });
+    expect(subscriber).toBeInstanceOf(Redis);
+    expect(subscriber.options).toMatchObject({ host: '127.0.0.1', port: 7000, password: 'pw', enableReadyCheck: false });
+    subscriber.disconnect();
+  });
+
+  it('is an ordinary connection for the other forms', () => {
+    const subscriber = connectRedisSubscriber(parseRedisTarget('sentinel://127.0.0.1:26379', '{"master_name":"m"}'), { lazyConnect: true });
+    expect(subscriber.options).toMatchObject({ name: 'm', sentinels: [{ host: '127.0.0.1', port: 26379 }] });
+    subscriber.disconnect();
   });
 });
 

@@ -46,3 +46,23 @@ export function connectRedis(target: RedisTarget, options: RedisOptions): Redis 
     }
   }
 }
+
+/**
+ * A connection for SUBSCRIBE. With a cluster it is a plain connection to the first listed node: classic pub/sub
+ * messages reach every node of a cluster, and ioredis' cluster subscriber runs a ready check (INFO) on a connection
+ * already in subscriber mode, which throws out of the process (seen against a real 3-node cluster, ioredis 5.x).
+ */
+export function connectRedisSubscriber(target: RedisTarget, options: RedisOptions): Redis | Cluster {
+  if (target.mode !== 'cluster') return connectRedis(target, options);
+  const [node] = target.nodes;
+  return new Redis({
+    ...options,
+    host: node.host,
+    port: node.port,
+    db: 0,
+    username: target.credentials.username,
+    password: target.credentials.password,
+    enableReadyCheck: false,
+    ...(target.tls ? { tls: {} } : {}),
+  });
+}

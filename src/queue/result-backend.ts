@@ -4,7 +4,7 @@ import Redis, { Cluster } from 'ioredis';
 import { queueConfig } from '../config/queue.config';
 import { failFastOnceConnected, watchConnection } from './connection-watch';
 import { EncodedPayload, decodePayload, encodePayload } from './job-codec';
-import { connectRedis } from './redis-connection';
+import { connectRedis, connectRedisSubscriber } from './redis-connection';
 
 export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
 
@@ -143,7 +143,7 @@ export class ResultBackend implements OnApplicationShutdown {
 
   private subscriberConnection(): Redis | Cluster {
     if (!this.subscriber) {
-      this.subscriber = connectRedis(this.config.resultBackendTarget, { connectionName: `${this.config.prefix}:events:${process.pid}` });
+      this.subscriber = connectRedisSubscriber(this.config.resultBackendTarget, { connectionName: `${this.config.prefix}:events:${process.pid}` });
       this.subscriber.on('message', (channel: string) => this.watchers.get(channel)?.forEach((listener) => listener()));
       // Errors surface as failed subscribe calls; an unhandled 'error' event would crash the process.
       this.subscriber.on('error', () => undefined);
