@@ -211,7 +211,7 @@ describe('queue settings that slow down or stop things', () => {
     [{ RESULT_EXPIRES: 'soon' }, /RESULT_EXPIRES/],
     [{ TASK_DEFAULT_RATE_LIMIT: 'fast' }, /TASK_DEFAULT_RATE_LIMIT must look like 100\/s/],
     [{ TIMEZONE: 'Mars/Olympus' }, /TIMEZONE: unknown IANA time zone/],
-    [{ BROKER_URL: 'amqp://localhost' }, /BROKER_URL must be a redis/],
+    [{ BROKER_URL: 'amqp://localhost' }, /BROKER_URL: must be a redis/],
     [{ NODE_ENV: 'production', JWT_SECRET: '' }, /JWT_SECRET: required outside development/],
   ])('refuses to start with %j', async (env, message) => {
     const api = stack.spawn('main', env);
