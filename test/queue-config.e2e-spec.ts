@@ -57,6 +57,8 @@ describe('Celery-mirrored queue settings, changed from their defaults', () => {
       WORKER_CONCURRENCY: '3',
       WORKER_LOG_LEVEL: 'debug',
       BROKER_POOL_LIMIT: '4',
+      // These cases send bursts from one user: the per-user cap on uploads in flight is not what they test.
+      AVATAR_MAX_PENDING_PER_USER: '100',
     },
   });
   let client: ApiClient;
@@ -174,7 +176,9 @@ describe('Celery-mirrored queue settings, changed from their defaults', () => {
 });
 
 describe('queue settings that slow down or stop things', () => {
-  const stack = new Stack({ env: { TASK_DEFAULT_RATE_LIMIT: '2/s', WORKER_CONCURRENCY: '1', WORKER_LOG_LEVEL: 'warn' } });
+  const stack = new Stack({
+    env: { TASK_DEFAULT_RATE_LIMIT: '2/s', WORKER_CONCURRENCY: '1', WORKER_LOG_LEVEL: 'warn', AVATAR_MAX_PENDING_PER_USER: '100' },
+  });
   let client: ApiClient;
 
   beforeAll(async () => {
