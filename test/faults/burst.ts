@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { Dirent, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ApiClient, Reply } from '../support/client';
 import { solidJpeg } from '../support/images';
@@ -105,16 +105,17 @@ export type StoredKeys = () => Promise<string[]>;
 export const localKeys = (stack: Stack): StoredKeys => async () =>
   filesUnder(stack.storageDir).map((path) => relative(stack.storageDir, path));
 
+/** The files under `root`; anything removed while the walk runs (the worker deletes objects meanwhile) is simply absent. */
 function filesUnder(root: string): string[] {
-  let entries: string[];
+  let entries: Dirent[];
   try {
-    entries = readdirSync(root);
+    entries = readdirSync(root, { withFileTypes: true });
   } catch {
     return [];
   }
-  return entries.flatMap((name) => {
-    const path = join(root, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  return entries.flatMap((entry) => {
+    const path = join(root, entry.name);
+    return entry.isDirectory() ? filesUnder(path) : entry.isFile() ? [path] : [];
   });
 }
 
