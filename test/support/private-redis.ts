@@ -16,7 +16,7 @@ export class PrivateRedis {
     this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
-    await eventually(() => this.ping(), (ok) => ok, 10_000);
+    await eventually(() => redisAnswers(this.port), (ok) => ok, 10_000);
     return this;
   }
 
@@ -37,16 +37,18 @@ export class PrivateRedis {
       redis.disconnect();
     }
   }
+}
 
-  private async ping(): Promise<boolean> {
-    const redis = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    try {
-      await redis.connect();
-      return (await redis.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      redis.disconnect();
-    }
+/** Whether a redis-server (or sentinel) on this loopback port answers PING, without retrying or queueing. */
+export async function redisAnswers(port: number): Promise<boolean> {
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
   }
 }

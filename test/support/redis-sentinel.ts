@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { redisAnswers } from './private-redis';
 import { eventually, freePort } from './stack';
 
 export const MASTER_NAME = 'e2e-master';
@@ -74,7 +75,7 @@ export class SentinelRedis {
       { stdio: 'ignore' },
     );
     const redis = new RedisProcess(port, child);
-    await eventually(() => this.ping(port), (ok) => ok, 10_000);
+    await eventually(() => redisAnswers(port), (ok) => ok, 10_000);
     return redis;
   }
 
@@ -97,21 +98,8 @@ export class SentinelRedis {
     );
     const child = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
     const sentinel = new RedisProcess(port, child);
-    await eventually(() => this.ping(port), (ok) => ok, 10_000);
+    await eventually(() => redisAnswers(port), (ok) => ok, 10_000);
     return sentinel;
-  }
-
-  private async ping(port: number): Promise<boolean> {
-    const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    redis.on('error', () => undefined);
-    try {
-      await redis.connect();
-      return (await redis.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      redis.disconnect();
-    }
   }
 
   private async info(port: number, section: string): Promise<string> {
