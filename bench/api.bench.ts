@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stack, freePort, sleep } from '../test/support/stack';
 import { findings } from './findings';
+import { LoadDriver } from './load-driver';
 import { BENCH_ENV, inLanes, memoryOf, percentile, signUpMany } from './measure';
 import { writePhotos } from './photos';
 
@@ -39,12 +40,14 @@ export async function run(): Promise<void> {
     const api = stack.api[0].pid;
     const idle = memoryOf(api);
     const clients = await signUpMany(stack.baseUrl, BURST_IN_FLIGHT);
+    const toService = new LoadDriver(`${stack.baseUrl}/users/me/avatar`);
     const service = await measure(async (lane) => {
       const sent = performance.now();
-      const reply = await clients[lane % clients.length].upload(photo);
-      if (reply.status !== 202) throw new Error(`upload refused: ${JSON.stringify(reply.body)}`);
+      const reply = await toService.upload(clients[lane % clients.length].token, photo);
+      if (reply.status !== 202) throw new Error(`upload refused: ${reply.body}`);
       return performance.now() - sent;
     });
+    toService.close();
     const peak = memoryOf(api).peakMb;
 
     const port = await freePort();
@@ -52,15 +55,14 @@ export async function run(): Promise<void> {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise<void>((ready) => control!.stdout!.on('data', (chunk: Buffer) => chunk.includes('listening') && ready()));
+    const toControl = new LoadDriver(`http://127.0.0.1:${port}/upload`);
     const bare = await measure(async () => {
-      const form = new FormData();
-      form.append('avatar', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), 'avatar.jpg');
       const sent = performance.now();
-      const reply = await fetch(`http://127.0.0.1:${port}/upload`, { method: 'POST', body: form });
-      await reply.arrayBuffer();
+      const reply = await toControl.upload(null, photo);
       if (reply.status !== 202) throw new Error(`control refused an upload: ${reply.status}`);
       return performance.now() - sent;
     });
+    toControl.close();
 
     console.log(`a ${Math.round(photo.length / 1024)} KiB 1200×900 JPEG; ${SINGLE_UPLOADS} uploads one at a time, then ${BURST_UPLOADS} with ${BURST_IN_FLIGHT} in flight`);
     console.log(row(['server', 'accepted/s', 'single ms', 'burst p50 ms', 'burst p99 ms', 'p99/single']));

@@ -1,9 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { qiniuEnv, startQiniuEmulator } from '../test/support/qiniu';
 import { Stack, sleep } from '../test/support/stack';
+import { avatarConfig } from '../src/config/avatar.config';
 import { measureCeiling } from './ceiling';
+import { LoadDriver } from './load-driver';
 import { BENCH_ENV, cpuMsOf, inLanes, signUpMany } from './measure';
 import { PHOTO_SIZES, writePhotos } from './photos';
 import { findings } from './findings';
@@ -27,13 +29,20 @@ export async function run(): Promise<void> {
     const jobsOf = (label: string) => (label.startsWith('1200') ? settings.uploads1200 : settings.uploads4000);
     const lanes = settings.workerConcurrency;
     console.log(`one worker at its default concurrency (${lanes}); the ceiling runs ${lanes} lanes; ${settings.inFlight} uploads in flight`);
+    console.log(
+      `ceiling: the worker's image work as configured (crop ${avatarConfig().cropStrategy}, ThumbHash); ` +
+        "issue 7's list: centre crop, no placeholder (for comparison; the goals use the ceiling)",
+    );
     console.log(row(['photos', 'run', 'avatars/s', 'CPU ms/job', 'vs ceiling', 'failed']));
 
     const ceilings = new Map<string, { perSec: number; cpuMsPerJob: number }>();
     for (const [label, files] of photos) {
-      const ceiling = await measureCeiling(files, jobsOf(label), lanes);
+      const ceiling = await measureCeiling(files, jobsOf(label), lanes, 'configured');
       ceilings.set(label, ceiling);
       console.log(row([label, 'plain sharp (ceiling)', ceiling.perSec.toFixed(1), ceiling.cpuMsPerJob.toFixed(0), '1.00×', '']));
+      const issueList = await measureCeiling(files, jobsOf(label), lanes, 'issue');
+      const ratio = `${(issueList.perSec / ceiling.perSec).toFixed(2)}×`;
+      console.log(row([label, "  issue 7's list", issueList.perSec.toFixed(1), issueList.cpuMsPerJob.toFixed(0), ratio, '']));
     }
     for (const driver of ['local', 'qiniu'] as const) {
       const emulator = driver === 'qiniu' ? await startQiniuEmulator() : undefined;
@@ -72,13 +81,16 @@ async function endToEnd(stack: Stack, files: string[], uploads: number): Promise
   const [before] = await stack.query<{ rows: number; failed: number }>(
     "SELECT COUNT(*) AS \`rows\`, COALESCE(SUM(status = 'failed'), 0) AS failed FROM avatar_uploads",
   );
+  const photos = await Promise.all(files.map((file) => readFile(file)));
+  const driver = new LoadDriver(`${stack.baseUrl}/users/me/avatar`);
   const worker = stack.workers[0].pid;
   const cpuBefore = cpuMsOf(worker);
   const started = performance.now();
   await inLanes(uploads, settings.inFlight, async (i) => {
-    const reply = await clients[i % clients.length].upload(files[i % files.length]);
-    if (reply.status !== 202) throw new Error(`upload refused: ${JSON.stringify(reply.body)}`);
+    const reply = await driver.upload(clients[i % clients.length].token, photos[i % photos.length]);
+    if (reply.status !== 202) throw new Error(`upload refused: ${reply.body}`);
   });
+  driver.close();
   let finished: { settled: number; failed: number };
   for (;;) {
     [finished] = await stack.query<{ settled: number; failed: number }>(

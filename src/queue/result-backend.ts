@@ -23,26 +23,60 @@ export interface JobRecord {
 }
 
 /**
+ * Writes a record and keeps the index (creation time per job) within RESULT_EXPIRES and RESULT_CACHE_MAX, evicting
+ * the oldest records. An update of a record that is gone writes nothing (returns 0). Every key shares the prefix, which
+ * is hash-tagged on a Redis Cluster, so the script's keys live in one slot.
+ */
+const WRITE_JOB_RECORD = `
+local record, index = KEYS[1], KEYS[2]
+local mode, contentType, body, expiresSec, createdAt, jobId, expiredBefore, channel, state, cacheMax, recordPrefix = unpack(ARGV)
+if mode == 'update' and redis.call('EXISTS', record) == 0 then return 0 end
+redis.call('HSET', record, 'contentType', contentType, 'body', body)
+redis.call('EXPIRE', record, expiresSec)
+local added = redis.call('ZADD', index, 'NX', createdAt, jobId)
+redis.call('ZREMRANGEBYSCORE', index, '-inf', expiredBefore)
+redis.call('PUBLISH', channel, state)
+if added == 1 then
+  local overflow = redis.call('ZCARD', index) - tonumber(cacheMax)
+  if overflow > 0 then
+    local evicted = redis.call('ZPOPMIN', index, overflow)
+    for i = 1, #evicted, 2 do redis.call('DEL', recordPrefix .. evicted[i]) end
+  end
+end
+return 1
+`;
+
+/** Far more than the jobs one worker runs at once. */
+const RUNNING_RECORDS_MAX = 1000;
+
+interface JobRecordCommands {
+  writeJobRecord(record: string, index: string, mode: 'create' | 'update', ...args: Array<string | number>): Promise<number>;
+}
+
+/**
  * Job states and results in the RESULT_BACKEND Redis, encoded with RESULT_SERIALIZER.
  * Each record lives RESULT_EXPIRES seconds after its last change; at most RESULT_CACHE_MAX are kept, oldest first out.
  */
 @Injectable()
 export class ResultBackend implements OnApplicationShutdown {
   private readonly logger = new Logger(ResultBackend.name);
-  private readonly redis: Redis | Cluster;
+  private readonly redis: (Redis | Cluster) & JobRecordCommands;
   private readonly indexKey: string;
   private readonly writes = new Map<string, Promise<void>>();
+  /** The record of each job this process is running an attempt of, as last written. */
+  private readonly running = new Map<string, JobRecord>();
   /** Opened at the first `watch` (only API processes following a live status do): one per process, for every job. */
   private subscriber?: Redis | Cluster;
   private readonly watchers = new Map<string, Set<() => void>>();
 
   constructor(@Inject(queueConfig.KEY) private readonly config: ConfigType<typeof queueConfig>) {
-    this.redis = connectRedis(config.resultBackendTarget, {
+    this.redis = <(Redis | Cluster) & JobRecordCommands>connectRedis(config.resultBackendTarget, {
       lazyConnect: true,
       connectionName: `${config.prefix}:results:${process.pid}`,
       connectTimeout: config.brokerTimeoutMs,
       commandTimeout: config.brokerTimeoutMs,
     });
+    this.redis.defineCommand('writeJobRecord', { numberOfKeys: 2, lua: WRITE_JOB_RECORD });
     watchConnection(this.redis, 'result backend', this.logger);
     failFastOnceConnected(this.redis);
     this.indexKey = `${config.prefix}:results`;
@@ -63,6 +97,7 @@ export class ResultBackend implements OnApplicationShutdown {
    * Creates or updates a record; unknown fields keep their current value. A job's writes all come from the one
    * process running it (the API's first write happens before the job exists), so chaining them per job in this
    * process is enough to keep Bull's event handlers and the job's own progress reports from overwriting each other.
+   * A change that names the owner creates the record (job ids are never reused); every other change updates it.
    */
   record(jobId: string, change: Partial<JobRecord>): Promise<void> {
     const previous = this.writes.get(jobId) ?? Promise.resolve();
@@ -74,12 +109,17 @@ export class ResultBackend implements OnApplicationShutdown {
     return write;
   }
 
+  /**
+   * One round trip per write: the record is read only where this process cannot know it (the first write of an
+   * attempt, which may follow another worker's), and the write itself is one script.
+   */
   private async merge(jobId: string, change: Partial<JobRecord>): Promise<void> {
     const now = new Date();
-    const current = await this.get(jobId);
-    // Records are created with their owner when a job is enqueued; a late update to one that expired or was
-    // evicted (RESULT_EXPIRES, RESULT_CACHE_MAX) must not bring it back.
-    if (!current && change.ownerId === undefined) return;
+    const creating = change.ownerId !== undefined;
+    const known = change.state === 'active' ? undefined : this.running.get(jobId);
+    const current = creating ? null : (known ?? (await this.get(jobId)));
+    // A late update to a record that expired or was evicted (RESULT_EXPIRES, RESULT_CACHE_MAX) must not bring it back.
+    if (!current && !creating) return;
     const next: JobRecord = {
       id: jobId,
       name: 'unknown',
@@ -93,28 +133,26 @@ export class ResultBackend implements OnApplicationShutdown {
       updatedAt: now.toISOString(),
     };
     const encoded = encodePayload(next, this.config.resultSerializer);
-    const key = this.recordKey(jobId);
-    const expiredBefore = now.getTime() - this.config.resultExpiresSec * 1000;
-    const replies = await this.redis
-      .multi()
-      .del(key)
-      .hset(key, 'contentType', encoded.contentType, 'body', encoded.body)
-      .expire(key, this.config.resultExpiresSec)
-      .zadd(this.indexKey, 'NX', Date.parse(next.createdAt), jobId)
-      .zremrangebyscore(this.indexKey, '-inf', expiredBefore)
-      .publish(this.channelOf(jobId), next.state)
-      .exec();
-    // Only a record new to the index can push it over RESULT_CACHE_MAX; updates (most writes) skip the round trip.
-    const [, added] = replies?.[3] ?? [];
-    if (added !== 0) await this.evictOverflow();
-  }
-
-  private async evictOverflow(): Promise<void> {
-    const overflow = (await this.redis.zcard(this.indexKey)) - this.config.resultCacheMax;
-    if (overflow <= 0) return;
-    const evicted = await this.redis.zpopmin(this.indexKey, overflow);
-    const jobIds = evicted.filter((_, i) => i % 2 === 0);
-    if (jobIds.length > 0) await this.redis.del(...jobIds.map((id) => this.recordKey(id)));
+    const written = await this.redis.writeJobRecord(
+      this.recordKey(jobId),
+      this.indexKey,
+      creating ? 'create' : 'update',
+      encoded.contentType,
+      encoded.body,
+      this.config.resultExpiresSec,
+      Date.parse(next.createdAt),
+      jobId,
+      now.getTime() - this.config.resultExpiresSec * 1000,
+      this.channelOf(jobId),
+      next.state,
+      this.config.resultCacheMax,
+      this.recordKey(''),
+    );
+    // Kept while this process runs the attempt; once the job leaves it, another worker may write next.
+    this.running.delete(jobId);
+    if (written === 1 && next.state === 'active') this.running.set(jobId, next);
+    // A job whose last write never came (its process lost the result backend meanwhile) must not pile up here.
+    if (this.running.size > RUNNING_RECORDS_MAX) this.running.delete(this.running.keys().next().value!);
   }
 
   /**

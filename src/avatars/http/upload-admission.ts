@@ -34,6 +34,7 @@ const refuse = (message: string) => new RetryLaterException(HttpStatus.SERVICE_U
 @Injectable()
 export class UploadAdmission {
   private inFlight = 0;
+  private waitingCount?: Promise<number>;
 
   constructor(
     @Inject(avatarConfig.KEY) private readonly avatar: ConfigType<typeof avatarConfig>,
@@ -61,7 +62,7 @@ export class UploadAdmission {
     };
     try {
       // A broker that does not answer is the enqueue's business (503 at once, with its own message).
-      const waiting = await this.queue.getWaitingCount().catch(() => 0);
+      const waiting = await this.countWaiting().catch(() => 0);
       if (waiting >= this.queueSettings.maxWaiting) {
         throw refuse('the upload queue is full; try again in a moment');
       }
@@ -70,6 +71,12 @@ export class UploadAdmission {
       throw error;
     }
     return release;
+  }
+
+  /** Admissions that arrive while a count is on its way share it: under a burst, one round trip serves them all. */
+  private countWaiting(): Promise<number> {
+    this.waitingCount ??= this.queue.getWaitingCount().finally(() => (this.waitingCount = undefined));
+    return this.waitingCount;
   }
 
   async snapshot(): Promise<AdmissionSnapshot> {

@@ -5,7 +5,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Queue } from 'bull';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataSource, In, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { avatarConfig } from '../../config/avatar.config';
 import { AvatarImageRenderer, RenderedAvatar, RenderedImage, SourceCrop } from '../../images/avatar-image.renderer';
 import { Metrics } from '../../metrics/metrics';
@@ -90,7 +90,7 @@ export class AvatarProcessingService {
       }
       throw error;
     }
-    await this.afterCommit(upload, progress);
+    await this.afterCommit(upload);
     const main = stored.find((image) => image.role === 'variant')!;
     return { uploadId, status: 'done', avatarUrl: this.storage.urlFor(main.key), applied };
   }
@@ -173,16 +173,6 @@ export class AvatarProcessingService {
     const objects = avatarObjectsOf(rendered, images, crop);
     return this.dataSource.transaction(async (manager) => {
       const previous = await this.users.lockAvatar(manager, upload.userId);
-      // An attempt that ran past TASK_TIME_LIMIT was failed while it kept running; it must not turn done now.
-      const current = await manager.findOne(AvatarUpload, {
-        where: { id: upload.id },
-        select: { id: true, status: true, jobId: true, error: true },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (current?.status === 'failed') throw new UploadAlreadyFailedError(current.error ?? 'the upload failed');
-      if (current?.status !== 'processing' || current.jobId !== upload.jobId) {
-        throw new JobSupersededError(`upload ${upload.id} was finished or re-driven while job ${upload.jobId} ran`);
-      }
       if (!noDeletionSince(deletionsBefore, await this.deletions.tally(upload.userId, manager))) {
         const present = await Promise.all(images.map((image) => this.storage.stat(image.key)));
         if (present.some((object) => object === null)) {
@@ -196,7 +186,9 @@ export class AvatarProcessingService {
         objects,
         url: this.storage.urlFor(main.key),
       });
-      await manager.update(AvatarUpload, { id: upload.id }, {
+      // Only while this job still owns the upload: an attempt that ran past TASK_TIME_LIMIT was failed while it kept
+      // running, and a re-driven upload has a newer job. Either way the transaction is undone, avatar included.
+      const finished = await manager.update(AvatarUpload, { id: upload.id, jobId: upload.jobId!, status: 'processing' }, {
         status: 'done',
         storageKey: main.key,
         images,
@@ -206,6 +198,7 @@ export class AvatarProcessingService {
         error: null,
         finishedAt: new Date(),
       });
+      if (!finished.affected) await this.refuseCommit(manager, upload);
       // Whatever is no longer the avatar goes after the grace period: the replaced avatar, or this upload if it lost.
       const unused = applied ? keysOf(previous) : images.map((image) => image.key);
       if (unused.length > 0) await this.scheduleDeletion({ userId: upload.userId, keys: unused });
@@ -213,15 +206,22 @@ export class AvatarProcessingService {
     });
   }
 
+  /** Why an upload this job no longer owns cannot be committed. */
+  private async refuseCommit(manager: EntityManager, upload: AvatarUpload): Promise<never> {
+    const current = await manager.findOne(AvatarUpload, { where: { id: upload.id }, select: { id: true, status: true, error: true } });
+    if (current?.status === 'failed') throw new UploadAlreadyFailedError(current.error ?? 'the upload failed');
+    throw new JobSupersededError(`upload ${upload.id} was finished or re-driven while job ${upload.jobId} ran`);
+  }
+
   /**
-   * After the commit the upload is done whatever happens here: progress, the staged file, a direct upload's temporary
-   * object are each best effort (a failure is logged; the scheduled cleanup removes what is left), never an error.
+   * After the commit the upload is done whatever happens here: removing the staged file or a direct upload's temporary
+   * object is best effort (a failure is logged; the scheduled cleanup removes what is left), never an error. The job's
+   * completion reports progress 100.
    */
-  private async afterCommit(upload: AvatarUpload, progress: Progress): Promise<void> {
-    const bestEffort = (what: string, step: Promise<unknown>) =>
-      step.catch((error: Error) => this.logger.warn(`upload ${upload.id} is done, but ${what} failed: ${error.message}`));
-    await bestEffort('reporting progress', progress(100));
-    await bestEffort('removing its source', this.discardSource(upload));
+  private async afterCommit(upload: AvatarUpload): Promise<void> {
+    await this.discardSource(upload).catch((error: Error) =>
+      this.logger.warn(`upload ${upload.id} is done, but removing its source failed: ${error.message}`),
+    );
   }
 
   private async scheduleDeletion(job: DeleteObjectsJob): Promise<void> {

@@ -64,6 +64,8 @@ export class LocalStorageDriver extends StorageDriver {
         next(size > maxBytes ? new StorageRejectedError(`more than ${maxBytes} bytes`, 413) : null, chunk);
       },
     });
+    // A stream can be read only once, so its folder is made before the first try.
+    await mkdir(dirname(this.pathOf(key)), { recursive: true });
     await this.placeAtomically(key, (temporary) => pipeline(body, limit, createWriteStream(temporary, { flags: 'wx' })));
     return (await this.stat(key))!;
   }
@@ -232,10 +234,14 @@ export class LocalStorageDriver extends StorageDriver {
   /** Written beside the final path, then renamed: readers never see a half-written object, and a crash leaves at most a temp file. */
   private async placeAtomically(key: string, write: (temporary: string) => Promise<void>): Promise<void> {
     const target = this.pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
     const temporary = `${target}.${randomUUID()}.tmp`;
     try {
-      await write(temporary);
+      // The folder usually exists (a user's avatars share one): create it only when the write says it is missing.
+      await write(temporary).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        await mkdir(dirname(target), { recursive: true });
+        await write(temporary);
+      });
       await rename(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true });
