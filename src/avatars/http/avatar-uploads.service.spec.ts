@@ -26,7 +26,11 @@ class MemoryUploads {
         findOne: async (_entity: unknown, { where }: { where: { id: number } }) => (where.id < 100 ? { id: where.id } : null),
         countBy: async (_entity: unknown, { userId }: { userId: number }) =>
           [...this.rows.values()].filter((row) => row.userId === userId && ['queued', 'processing'].includes(row.status!)).length,
-        insert: async (_entity: unknown, row: Partial<AvatarUpload>) => this.insert(row),
+        createQueryBuilder: () => ({
+          insert: () => ({
+            into: () => ({ values: (row: Partial<AvatarUpload>) => ({ updateEntity: () => ({ execute: () => this.insert(row) }) }) }),
+          }),
+        }),
       }),
   };
   async insert(row: Partial<AvatarUpload>) {

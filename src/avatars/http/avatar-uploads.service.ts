@@ -132,7 +132,8 @@ export class AvatarUploadsService {
           PENDING_RETRY_AFTER_SEC,
         );
       }
-      await manager.insert(AvatarUpload, row);
+      // Nothing to read back (TypeORM would otherwise re-select the columns the database filled in).
+      await manager.createQueryBuilder().insert().into(AvatarUpload).values(row).updateEntity(false).execute();
     });
   }
 
