@@ -14,6 +14,8 @@ import { settings } from './settings';
 interface EndToEndRun {
   perSec: number;
   workerCpuMsPerJob: number;
+  /** Cores' worth of CPU the worker used while the burst drained. */
+  workerCores: number;
   failed: number;
 }
 
@@ -71,8 +73,30 @@ export async function run(): Promise<void> {
         await emulator?.stop();
       }
     }
+    await concurrencySweep(photos.get('1200×900')!, lanes);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * How WORKER_CONCURRENCY's default (one job per core) compares with fewer and more jobs at once, on the local driver:
+ * a single worker should keep the cores busy on a burst, with what the API, MySQL and Redis need left to them.
+ */
+async function concurrencySweep(files: string[], cores: number): Promise<void> {
+  console.log(`\nWORKER_CONCURRENCY on a burst of ${settings.uploads1200} 1200×900 uploads, local driver (${cores} cores)`);
+  console.log(row(['concurrency', '', 'avatars/s', 'CPU ms/job', 'worker cores', '']));
+  for (const concurrency of [1, cores, 2 * cores]) {
+    const env = { ...BENCH_ENV, WORKER_LOG_LEVEL: 'warn', AVATAR_DELETE_GRACE_SEC: '3600', WORKER_CONCURRENCY: String(concurrency) };
+    const stack = new Stack({ env });
+    try {
+      await stack.start();
+      const measured = await endToEnd(stack, files, settings.uploads1200);
+      const label = concurrency === cores ? `${concurrency} (default)` : String(concurrency);
+      console.log(row([label, '', measured.perSec.toFixed(1), measured.workerCpuMsPerJob.toFixed(0), measured.workerCores.toFixed(2), '']));
+    } finally {
+      await stack.destroy();
+    }
   }
 }
 
@@ -100,9 +124,11 @@ async function endToEnd(stack: Stack, files: string[], uploads: number): Promise
     await sleep(50);
   }
   const seconds = (performance.now() - started) / 1000;
+  const workerCpuMs = cpuMsOf(worker) - cpuBefore;
   return {
     perSec: uploads / seconds,
-    workerCpuMsPerJob: (cpuMsOf(worker) - cpuBefore) / uploads,
+    workerCpuMsPerJob: workerCpuMs / uploads,
+    workerCores: workerCpuMs / 1000 / seconds,
     failed: Number(finished.failed) - Number(before.failed),
   };
 }

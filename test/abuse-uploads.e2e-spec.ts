@@ -299,6 +299,32 @@ describe('the local direct-upload endpoint', () => {
   });
 });
 
+describe('the local direct-upload endpoint under a small size limit', () => {
+  const MAX_BYTES = 64 * 1024;
+  const stack = new Stack({ workers: 0, env: { AVATAR_MAX_BYTES: String(MAX_BYTES) } });
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    await stack.start();
+    client = await new ApiClient(stack.baseUrl).signUp();
+  });
+  afterAll(() => stack.destroy());
+
+  it('refuses a file over the limit with 413, keeps nothing of it, and has the token back before answering', async () => {
+    const oversized = Buffer.alloc(MAX_BYTES + 512 * 1024, 7);
+    oversized.set([0xff, 0xd8, 0xff, 0xe0]);
+    // Several rounds: the answer used to overtake the token's release about two times in three.
+    for (let round = 0; round < 5; round++) {
+      const issued = (await client.request('POST', '/users/me/avatar/upload-token', {})).body;
+      const refused = await postToStore(issued, oversized);
+      expect(refused.status).toBe(413);
+      expect(existsSync(join(stack.storageDir, issued.key))).toBe(false);
+      expect(await readdir(join(stack.storageDir, '.incoming')).catch(() => [])).toEqual([]);
+      expect((await postToStore(issued, await solidJpeg(64, 64, '#aa00aa'))).status).toBe(200);
+    }
+  });
+});
+
 /** Sends the start of `body`, then nothing more: a stalled client. Resolves with the answer or how the connection ended. */
 function stall(url: string, body: Buffer, type: string, headers: Record<string, string>) {
   return new Promise<{ status: number | 'closed'; body: any }>((resolve) => {

@@ -5,6 +5,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { detachedFileStream } from '../../http/detached-file-stream';
 import { Logger, PayloadTooLargeException, ServiceUnavailableException, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
@@ -150,7 +151,7 @@ export class StagingStorage implements StorageEngine {
     file.stream.once('limit', () => inspection.destroy(new Error('file size limit reached')));
     const userId = (req as AuthenticatedRequest).userId;
     let keeping: Promise<unknown> = Promise.resolve();
-    pipeline(file.stream, inspection, (bytes: AsyncIterable<Buffer>) => (keeping = this.sink.keep(bytes, { id, userId }))).then(
+    pipeline(detachedFileStream(file), inspection, (bytes: AsyncIterable<Buffer>) => (keeping = this.sink.keep(bytes, { id, userId }))).then(
       (kept) => callback(null, { ...kept, filename: id, ...inspection.result() }),
       // The pipeline can give up before the sink has removed what it kept: answer only once it has.
       async (error: unknown) => {

@@ -13,6 +13,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
+import { detachedFileStream } from '../../http/detached-file-stream';
 import { IMAGE_CONTENT_TYPES } from '../../images/image-formats';
 import { SNIFF_BYTES, sniffImageType } from '../../images/image-sniffer';
 import { JpegScanCounter, tooManyScansMessage } from '../../images/jpeg-scan-counter';
@@ -62,7 +63,7 @@ export class GrantedUploadStorage implements StorageEngine {
     const path = join(this.driver.uploadsInFlightDir, randomUUID());
     try {
       const check = new GrantCheck(grant, this.maxJpegScans);
-      await pipeline(file.stream, check, createWriteStream(path, { flags: 'wx' }));
+      await pipeline(detachedFileStream(file), check, createWriteStream(path, { flags: 'wx' }));
       if (!(await this.driver.insertFile(grant.key, path))) throw new ConflictException('file exists');
       return { key: grant.key, path: this.driver.pathOf(grant.key), size: check.size, mimeType: check.contentType() };
     } catch (error) {
