@@ -22,25 +22,37 @@ export function qiniuEtagOfBuffer(buf: Buffer): string {
   return qiniuEtagOfBlockDigests(digests);
 }
 
-/** The Qiniu file hash of a file, streamed so only one block's SHA-1 state is held at a time. */
-export async function qiniuEtagOfFile(path: string): Promise<string> {
-  const digests: Buffer[] = [];
-  let block = createHash('sha1');
-  let filled = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+/** The Qiniu hash of bytes that arrive a chunk at a time; only the current block's SHA-1 state is held. */
+export class QiniuEtag {
+  private readonly digests: Buffer[] = [];
+  private block = createHash('sha1');
+  private filled = 0;
+
+  update(chunk: Buffer): this {
     let offset = 0;
     while (offset < chunk.length) {
-      const take = Math.min(BLOCK_SIZE - filled, chunk.length - offset);
-      block.update(chunk.subarray(offset, offset + take));
-      filled += take;
+      const take = Math.min(BLOCK_SIZE - this.filled, chunk.length - offset);
+      this.block.update(chunk.subarray(offset, offset + take));
+      this.filled += take;
       offset += take;
-      if (filled === BLOCK_SIZE) {
-        digests.push(block.digest());
-        block = createHash('sha1');
-        filled = 0;
+      if (this.filled === BLOCK_SIZE) {
+        this.digests.push(this.block.digest());
+        this.block = createHash('sha1');
+        this.filled = 0;
       }
     }
+    return this;
   }
-  if (filled > 0 || digests.length === 0) digests.push(block.digest());
-  return qiniuEtagOfBlockDigests(digests);
+
+  digest(): string {
+    if (this.filled > 0 || this.digests.length === 0) this.digests.push(this.block.digest());
+    return qiniuEtagOfBlockDigests(this.digests);
+  }
+}
+
+/** The Qiniu file hash of a file, streamed. */
+export async function qiniuEtagOfFile(path: string): Promise<string> {
+  const etag = new QiniuEtag();
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) etag.update(chunk);
+  return etag.digest();
 }

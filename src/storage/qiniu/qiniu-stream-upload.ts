@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as qiniu from 'qiniu';
 import { StorageUnavailableError } from '../storage.errors';
+import { formUploadExtra } from './form-upload-extra';
 import { qiniuEtagOfBlockDigests } from './qiniu-etag';
 import { qiniuFailure, reqIdOf, transportFailure } from './qiniu-response';
 
@@ -46,7 +47,7 @@ export async function uploadStream(upload: StreamUpload): Promise<StreamUploadRe
   const { bytes, last } = first.value as Part;
   if (last) {
     const { data, resp } = await call('upload', () =>
-      new qiniu.form_up.FormUploader(upload.config).put(upload.token, upload.key, bytes, new qiniu.form_up.PutExtra(upload.key.split('/').pop())),
+      new qiniu.form_up.FormUploader(upload.config).put(upload.token, upload.key, bytes, formUploadExtra(upload.key, undefined, bytes)),
     );
     if (resp.statusCode !== 200) throw qiniuFailure('upload', resp.statusCode ?? 0, data, reqIdOf(resp.headers));
     return { reply: data as UploadReply, localHash: qiniuEtagOfBlockDigests([sha1(bytes)]), size: bytes.length };

@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { rm, stat as statFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import * as qiniu from 'qiniu';
@@ -11,7 +11,8 @@ import type { QiniuStorageOptions } from '../../config/storage.config';
 import { ACCEPTED_CONTENT_TYPES } from '../../images/image-formats';
 import { DirectUploadPolicy, DirectUploadTicket, ListedObject, StorageDriver, StoredObject } from '../storage-driver';
 import { StorageNotFoundError, StorageRejectedError, StorageUnavailableError } from '../storage.errors';
-import { qiniuEtagOfBuffer, qiniuEtagOfFile } from './qiniu-etag';
+import { formUploadExtra } from './form-upload-extra';
+import { QiniuEtag, qiniuEtagOfBuffer, qiniuEtagOfFile } from './qiniu-etag';
 import { qiniuFailure, reqIdOf, transportFailure } from './qiniu-response';
 import { uploadStream } from './qiniu-stream-upload';
 
@@ -96,7 +97,7 @@ export class QiniuStorageDriver extends StorageDriver {
     const token = this.serverUploadToken(key, size);
     const sent = await this.call('upload', () =>
       size < this.options.resumableThresholdBytes
-        ? this.formUploader.putFile(token, key, filePath, new qiniu.form_up.PutExtra(basename(key), {}, contentType))
+        ? this.formUploader.putFile(token, key, filePath, formUploadExtra(key, contentType))
         : this.resumeUploader.putFile(token, key, filePath, resumableExtra(key, contentType)),
     );
     return this.confirmUpload(key, hash, size, contentType, sent);
@@ -110,7 +111,7 @@ export class QiniuStorageDriver extends StorageDriver {
     const token = this.serverUploadToken(key, bytes.length);
     const sent = await this.call('upload', () =>
       bytes.length < this.options.resumableThresholdBytes
-        ? this.formUploader.put(token, key, bytes, new qiniu.form_up.PutExtra(basename(key), {}, contentType))
+        ? this.formUploader.put(token, key, bytes, formUploadExtra(key, contentType, bytes))
         : this.resumeUploader.putStream(token, key, Readable.from([bytes]), bytes.length, resumableExtra(key, contentType)),
     );
     return this.confirmUpload(key, hash, bytes.length, contentType, sent);
@@ -162,10 +163,18 @@ export class QiniuStorageDriver extends StorageDriver {
       throw qiniuFailure('download', res.status, body, res.headers.get('x-reqid') ?? undefined);
     }
     try {
-      await pipeline(Readable.fromWeb(res.body as WebReadableStream), createWriteStream(destinationPath));
+      // Hashed on the way to the file, so the bytes are read once.
+      const received = new QiniuEtag();
+      const hashing = new Transform({
+        transform(chunk: Buffer, _encoding, next) {
+          received.update(chunk);
+          next(null, chunk);
+        },
+      });
+      await pipeline(Readable.fromWeb(res.body as WebReadableStream), hashing, createWriteStream(destinationPath));
       const etag = res.headers.get('etag')?.replace(/"/g, '');
       // Only the standard hashes (F…/l…) can be recomputed from the bytes; v2 multipart objects use another scheme.
-      if (etag && /^[Fl][\w-]{27}$/.test(etag) && (await qiniuEtagOfFile(destinationPath)) !== etag) {
+      if (etag && /^[Fl][\w-]{27}$/.test(etag) && received.digest() !== etag) {
         throw new StorageUnavailableError(`downloaded bytes of ${key} do not match its hash ${etag}`);
       }
     } catch (err) {
