@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ import { settings } from './settings';
 interface EndToEndRun {
   perSec: number;
   workerCpuMsPerJob: number;
+  /** CPU ms per avatar of everything else on the box that the burst kept busy (null: not a process of this box). */
+  othersCpuMsPerJob: Record<'API' | 'MariaDB' | 'Redis' | 'bench (load driver, emulator)', number | null>;
   /** Cores' worth of CPU the worker used while the burst drained. */
   workerCores: number;
   failed: number;
@@ -46,6 +49,7 @@ export async function run(): Promise<void> {
       const ratio = `${(issueList.perSec / ceiling.perSec).toFixed(2)}×`;
       console.log(row([label, "  issue 7's list", issueList.perSec.toFixed(1), issueList.cpuMsPerJob.toFixed(0), ratio, '']));
     }
+    const budgets: string[] = [];
     for (const driver of ['local', 'qiniu'] as const) {
       const emulator = driver === 'qiniu' ? await startQiniuEmulator() : undefined;
       // Replaced avatars stay for an hour: their deletion jobs are not part of this measurement.
@@ -67,12 +71,15 @@ export async function run(): Promise<void> {
             `${ratio.toFixed(2)}×`,
             String(measured.failed),
           ]));
+          budgets.push(`${label} ${driver}: ${describeBudget(measured, ceiling.cpuMsPerJob)}`);
         }
       } finally {
         await stack.destroy();
         await emulator?.stop();
       }
     }
+    console.log('\nCPU per avatar across the box during each e2e run, ms (the ceiling spends only the image work)');
+    for (const budget of budgets) console.log(budget);
     await concurrencySweep(photos.get('1200×900')!, lanes);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -100,6 +107,16 @@ async function concurrencySweep(files: string[], cores: number): Promise<void> {
   }
 }
 
+/** Where an avatar's CPU went: the image work (as the ceiling measured it), the worker's own overhead, the rest. */
+function describeBudget(measured: EndToEndRun, imageWorkMs: number): string {
+  const others = Object.entries(measured.othersCpuMsPerJob).map(([name, ms]) => `${name} ${ms === null ? 'n/a' : ms.toFixed(1)}`);
+  const total = measured.workerCpuMsPerJob + Object.values(measured.othersCpuMsPerJob).reduce<number>((sum, ms) => sum + (ms ?? 0), 0);
+  return (
+    `image work ${imageWorkMs.toFixed(1)}, worker overhead ${(measured.workerCpuMsPerJob - imageWorkMs).toFixed(1)}, ` +
+    `${others.join(', ')}; total ${total.toFixed(1)}`
+  );
+}
+
 async function endToEnd(stack: Stack, files: string[], uploads: number): Promise<EndToEndRun> {
   const clients = await signUpMany(stack.baseUrl, settings.inFlight);
   const [before] = await stack.query<{ rows: number; failed: number }>(
@@ -108,6 +125,8 @@ async function endToEnd(stack: Stack, files: string[], uploads: number): Promise
   const photos = await Promise.all(files.map((file) => readFile(file)));
   const driver = new LoadDriver(`${stack.baseUrl}/users/me/avatar`);
   const worker = stack.workers[0].pid;
+  const others = { API: stack.api[0].pid, MariaDB: pidOf('mariadbd'), Redis: pidOf('redis-server'), 'bench (load driver, emulator)': process.pid };
+  const othersBefore = Object.fromEntries(Object.entries(others).map(([name, pid]) => [name, pid && cpuMsOf(pid)]));
   const cpuBefore = cpuMsOf(worker);
   const started = performance.now();
   await inLanes(uploads, settings.inFlight, async (i) => {
@@ -125,12 +144,25 @@ async function endToEnd(stack: Stack, files: string[], uploads: number): Promise
   }
   const seconds = (performance.now() - started) / 1000;
   const workerCpuMs = cpuMsOf(worker) - cpuBefore;
+  const othersCpuMsPerJob = Object.fromEntries(
+    Object.entries(others).map(([name, pid]) => [name, pid ? (cpuMsOf(pid) - othersBefore[name]!) / uploads : null]),
+  ) as EndToEndRun['othersCpuMsPerJob'];
   return {
     perSec: uploads / seconds,
     workerCpuMsPerJob: workerCpuMs / uploads,
+    othersCpuMsPerJob,
     workerCores: workerCpuMs / 1000 / seconds,
     failed: Number(finished.failed) - Number(before.failed),
   };
+}
+
+/** The oldest process of that name on this machine, if any (MariaDB and Redis may run elsewhere). */
+function pidOf(name: string): number | null {
+  try {
+    return Number(execFileSync('pgrep', ['-o', '-x', name]).toString().trim()) || null;
+  } catch {
+    return null;
+  }
 }
 
 function row(cells: string[]): string {
