@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Stack, freePort, sleep } from '../test/support/stack';
 import { findings } from './findings';
 import { LoadDriver } from './load-driver';
-import { BENCH_ENV, inLanes, memoryOf, percentile, signUpMany } from './measure';
+import { BENCH_ENV, cpuMsOf, inLanes, memoryOf, percentile, signUpMany } from './measure';
 import { writePhotos } from './photos';
 
 const SINGLE_UPLOADS = 20;
@@ -23,6 +23,8 @@ const SETTLE_MS = 30_000;
 const MAX_BYTES = 10 * 1024 * 1024;
 
 interface AcceptRun {
+  /** CPU the server process spent per upload during the burst. */
+  cpuMsPerUpload: number;
   singleMs: number;
   perSec: number;
   p50Ms: number;
@@ -51,7 +53,7 @@ export async function run(): Promise<void> {
     const idle = memoryOf(api);
     const clients = await signUpMany(stack.baseUrl, BURST_IN_FLIGHT);
     const toService = new LoadDriver(`${stack.baseUrl}/users/me/avatar`);
-    const service = await measure(async (lane) => {
+    const service = await measure(api, async (lane) => {
       const sent = performance.now();
       const reply = await toService.upload(clients[lane % clients.length].token, photo);
       if (reply.status !== 202) throw new Error(`upload refused: ${reply.body}`);
@@ -66,7 +68,7 @@ export async function run(): Promise<void> {
     });
     await new Promise<void>((ready) => control!.stdout!.on('data', (chunk: Buffer) => chunk.includes('listening') && ready()));
     const toControl = new LoadDriver(`http://127.0.0.1:${port}/upload`);
-    const bare = await measure(async () => {
+    const bare = await measure(control.pid!, async () => {
       const sent = performance.now();
       const reply = await toControl.upload(null, photo);
       if (reply.status !== 202) throw new Error(`control refused an upload: ${reply.status}`);
@@ -75,9 +77,10 @@ export async function run(): Promise<void> {
     toControl.close();
 
     console.log(`a ${Math.round(photo.length / 1024)} KiB 1200×900 JPEG; ${SINGLE_UPLOADS} uploads one at a time, then ${BURST_UPLOADS} with ${BURST_IN_FLIGHT} in flight`);
-    console.log(row(['server', 'accepted/s', 'single ms', 'burst p50 ms', 'burst p99 ms', 'p99/single']));
+    console.log(row(['server', 'accepted/s', 'CPU ms/upload', 'single ms', 'burst p50 ms', 'burst p99 ms', 'p99/single']));
     for (const [name, m] of [['API (no worker)', service], ['bare Express+multer', bare]] as const) {
-      console.log(row([name, m.perSec.toFixed(0), m.singleMs.toFixed(1), m.p50Ms.toFixed(1), m.p99Ms.toFixed(1), `${(m.p99Ms / m.singleMs).toFixed(2)}×`]));
+      const cells = [m.perSec.toFixed(0), m.cpuMsPerUpload.toFixed(2), m.singleMs.toFixed(1), m.p50Ms.toFixed(1), m.p99Ms.toFixed(1)];
+      console.log(row([name, ...cells, `${(m.p99Ms / m.singleMs).toFixed(2)}×`]));
     }
     console.log(
       `API RSS: ${afterStartUp.rssMb.toFixed(0)} MB 1 s after start-up (before issue 7: ${RSS_BEFORE_MB.afterStartUp} MB), ` +
@@ -93,15 +96,22 @@ export async function run(): Promise<void> {
   }
 }
 
-async function measure(send: Send): Promise<AcceptRun> {
+async function measure(server: number, send: Send): Promise<AcceptRun> {
   for (let i = 0; i < 5; i++) await send(i); // warms up connections and code paths
   const single: number[] = [];
   for (let i = 0; i < SINGLE_UPLOADS; i++) single.push(await send(i));
   const latencies: number[] = [];
+  const cpuBefore = cpuMsOf(server);
   const started = performance.now();
   await inLanes(BURST_UPLOADS, BURST_IN_FLIGHT, async (i) => void latencies.push(await send(i)));
   const seconds = (performance.now() - started) / 1000;
-  return { singleMs: percentile(single, 50), perSec: BURST_UPLOADS / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return {
+    cpuMsPerUpload: (cpuMsOf(server) - cpuBefore) / BURST_UPLOADS,
+    singleMs: percentile(single, 50),
+    perSec: BURST_UPLOADS / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
 }
 
 function row(cells: string[]): string {

@@ -92,7 +92,7 @@ export async function run(): Promise<void> {
  */
 async function concurrencySweep(files: string[], cores: number): Promise<void> {
   console.log(`\nWORKER_CONCURRENCY on a burst of ${settings.uploads1200} 1200×900 uploads, local driver (${cores} cores)`);
-  console.log(row(['concurrency', '', 'avatars/s', 'CPU ms/job', 'worker cores', '']));
+  console.log(row(['concurrency', '', 'avatars/s', 'CPU ms/job', 'cores used', '']));
   for (const concurrency of [1, cores, 2 * cores]) {
     const env = { ...BENCH_ENV, WORKER_LOG_LEVEL: 'warn', AVATAR_DELETE_GRACE_SEC: '3600', WORKER_CONCURRENCY: String(concurrency) };
     const stack = new Stack({ env });
