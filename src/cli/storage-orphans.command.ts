@@ -24,7 +24,9 @@ export class StorageOrphansCommand extends CommandRunner {
     for (const object of report.orphans) console.log(`${object.key}\t${object.size}\t${object.storedAt.toISOString()}`);
     const bytes = report.orphans.reduce((sum, object) => sum + object.size, 0);
     const found = `${report.orphans.length} orphan(s), ${mib(bytes)}, among ${report.scanned} object(s) under avatars/ and incoming/`;
-    console.log(options.delete ? `deleted ${found}` : `found ${found}; run again with --delete to remove them`);
+    if (!options.delete) return console.log(`found ${found}; run again with --delete to remove them`);
+    const spared = report.orphans.length - report.deleted;
+    console.log(spared === 0 ? `deleted ${found}` : `found ${found}; deleted ${report.deleted}, ${spared} became an avatar again meanwhile`);
   }
 
   @Option({ flags: '--delete', description: 'delete the orphans instead of only listing them' })

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, IsNull, MoreThan, Repository } from 'typeorm';
 import { AvatarUpload } from '../avatars/avatar-upload.entity';
 import { DirectUploadTicketRecord } from '../avatars/direct-upload-ticket.entity';
-import { ObjectDeletions } from '../avatars/object-deletions';
+import { AvatarObjectRemoval } from '../avatars/avatar-object-removal';
 import { ListedObject, StorageDriver } from '../storage/storage-driver';
 import { keysOf, User } from '../users/user.entity';
 
@@ -29,7 +29,7 @@ export class StorageOrphans {
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(AvatarUpload) private readonly uploads: Repository<AvatarUpload>,
     @InjectRepository(DirectUploadTicketRecord) private readonly tickets: Repository<DirectUploadTicketRecord>,
-    private readonly deletions: ObjectDeletions,
+    private readonly removal: AvatarObjectRemoval,
   ) {}
 
   async sweep(storedBefore: Date, remove: boolean): Promise<OrphanReport> {
@@ -42,9 +42,8 @@ export class StorageOrphans {
       const settle = async () => {
         const needed = await inUse(batch);
         const orphans = batch.filter((object) => object.storedAt < storedBefore && !needed.has(object.key));
-        if (remove && orphans.length > 0) await this.remove(orphans);
+        if (remove && orphans.length > 0) report.deleted += await this.remove(orphans);
         report.orphans.push(...orphans);
-        report.deleted += remove ? orphans.length : 0;
         batch = [];
       };
       for await (const object of this.storage.list(prefix)) {
@@ -72,17 +71,21 @@ export class StorageOrphans {
     return new Set([...open.map((ticket) => ticket.key), ...pending.map((upload) => upload.directKey!)]);
   }
 
-  private async remove(orphans: ListedObject[]): Promise<void> {
-    const keys = orphans.map((object) => object.key);
-    // An upload in flight may have stored identical bytes under one of these keys again (Qiniu keeps the old
-    // putTime then): announced deletions make its commit check its objects (see ObjectDeletions).
-    const owners = [...new Set(keys.filter((key) => key.startsWith('avatars/')).map(userIdOf))].filter(Number.isInteger);
-    for (const userId of owners) await this.deletions.announce(userId);
-    try {
-      await this.storage.delete(keys);
-      await this.storage.purgeFromCdn(keys.filter((key) => key.startsWith('avatars/')));
-    } finally {
-      for (const userId of owners) await this.deletions.finish(userId);
+  /**
+   * Avatar objects go user by user under the user's row lock, spared if they became the avatar again since they were
+   * found (an upload of identical bytes); temporary objects go at once. Returns how many were deleted.
+   */
+  private async remove(orphans: ListedObject[]): Promise<number> {
+    const byOwner = new Map<number, string[]>();
+    const temporary: string[] = [];
+    for (const { key } of orphans) {
+      const owner = key.startsWith('avatars/') ? userIdOf(key) : NaN;
+      if (Number.isInteger(owner)) byOwner.set(owner, [...(byOwner.get(owner) ?? []), key]);
+      else temporary.push(key);
     }
+    let deleted = 0;
+    for (const [userId, keys] of byOwner) deleted += (await this.removal.removeUnused(userId, keys)).length;
+    if (temporary.length > 0) await this.storage.delete(temporary);
+    return deleted + temporary.length;
   }
 }

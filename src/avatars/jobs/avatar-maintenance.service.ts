@@ -7,11 +7,9 @@ import { DataSource, In, IsNull, LessThan, Repository } from 'typeorm';
 import { avatarConfig } from '../../config/avatar.config';
 import { DeleteObjectsJob } from '../../queue/queue.constants';
 import { StorageDriver } from '../../storage/storage-driver';
-import { keysOf } from '../../users/user.entity';
-import { UsersService } from '../../users/users.service';
 import { AvatarUpload } from '../avatar-upload.entity';
 import { DirectUploadTicketRecord } from '../direct-upload-ticket.entity';
-import { ObjectDeletions } from '../object-deletions';
+import { AvatarObjectRemoval } from '../avatar-object-removal';
 
 export interface CleanupReport {
   removedFiles: number;
@@ -30,34 +28,14 @@ export class AvatarMaintenanceService {
     private readonly storage: StorageDriver,
     @Inject(avatarConfig.KEY) private readonly config: ConfigType<typeof avatarConfig>,
     @InjectRepository(DirectUploadTicketRecord) private readonly tickets: Repository<DirectUploadTicketRecord>,
-    private readonly users: UsersService,
-    private readonly deletions: ObjectDeletions,
+    private readonly removal: AvatarObjectRemoval,
   ) {}
 
-  /**
-   * Deletes objects no longer part of the user's avatar. Runs under the user's row lock, which the commit of a new
-   * avatar also takes, so an object that just became the avatar again (same bytes, same key) is never deleted; and
-   * a commit of objects stored meanwhile learns from the deletion tally that it must check them (see ObjectDeletions).
-   */
+  /** The deletion job of a replaced avatar's objects, after its grace period (see AvatarObjectRemoval). */
   async deleteUnusedObjects({ userId, keys }: DeleteObjectsJob): Promise<string[]> {
-    await this.deletions.announce(userId);
-    let failure: unknown;
-    const unused = await this.dataSource.transaction(async (manager) => {
-      const inUse = new Set(keysOf(await this.users.lockAvatar(manager, userId)));
-      const unused = [...new Set(keys)].filter((key) => !inUse.has(key));
-      if (unused.length > 0) {
-        // A deletion that failed halfway may have removed some objects all the same: it still counts as finished.
-        await this.storage
-          .delete(unused)
-          .then(() => this.storage.purgeFromCdn(unused))
-          .catch((error: unknown) => (failure = error));
-      }
-      await this.deletions.finish(userId, manager);
-      return unused;
-    });
-    if (failure) throw failure;
-    if (unused.length > 0) this.logger.log(`deleted ${unused.length} replaced avatar object(s) of user ${userId}`);
-    return unused;
+    const deleted = await this.removal.removeUnused(userId, keys);
+    if (deleted.length > 0) this.logger.log(`deleted ${deleted.length} replaced avatar object(s) of user ${userId}`);
+    return deleted;
   }
 
   /**
