@@ -22,9 +22,7 @@ export interface CeilingRun {
  * WebP 512/256/128/64 and a mozjpeg q82 512 (and, as configured, the crop strategy and the 32×32 ThumbHash). What
  * no service around it can beat on the same files and cores.
  */
-async function imageWork(photo: Buffer, work: CeilingWork): Promise<void> {
-  const crop = avatarConfig().cropStrategy;
-  const position = work === 'issue' || crop === 'centre' ? 'centre' : sharp.strategy[crop];
+async function imageWork(photo: Buffer, work: CeilingWork, position: string | number): Promise<void> {
   const { data, info } = await sharp(photo).rotate().resize(512, 512, { fit: 'cover', position }).raw().toBuffer({ resolveWithObject: true });
   const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
   const placeholder = async () => {
@@ -51,10 +49,12 @@ export function measureCeiling(files: string[], jobs: number, lanes: number, wor
 async function measureHere(work: CeilingWork, jobs: number, lanes: number, files: string[]): Promise<CeilingRun> {
   sharp.cache(false);
   const photos = await Promise.all(files.map((file) => readFile(file)));
-  await imageWork(photos[0], work); // loads the codecs and starts libvips' threads outside the measurement
+  const crop = avatarConfig().cropStrategy;
+  const position = work === 'issue' || crop === 'centre' ? 'centre' : sharp.strategy[crop];
+  await imageWork(photos[0], work, position); // loads the codecs and starts libvips' threads outside the measurement
   const cpu = process.cpuUsage();
   const started = performance.now();
-  await inLanes(jobs, lanes, (i) => imageWork(photos[i % photos.length], work));
+  await inLanes(jobs, lanes, (i) => imageWork(photos[i % photos.length], work, position));
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   return { perSec: jobs / seconds, cpuMsPerJob: (used.user + used.system) / 1000 / jobs };

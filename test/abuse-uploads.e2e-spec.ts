@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { request } from 'node:http';
+import { IncomingMessage, request } from 'node:http';
 import { join } from 'node:path';
 import { scanBombJpeg } from './fixtures/scan-bomb';
 import { ApiClient } from './support/client';
@@ -210,11 +210,7 @@ function multipart(parts: Array<{ name: string; value: string | Buffer; filename
 function sendWithPause(url: string, body: Buffer, type: string, during: () => Promise<void>, headers: Record<string, string> = {}) {
   return new Promise<{ status: number; body: any }>((resolve, reject) => {
     const req = request(url, { method: 'POST', headers: { 'content-type': type, 'content-length': body.length, ...headers } });
-    req.on('response', (res) => {
-      let text = '';
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
-    });
+    req.on('response', (res) => readJsonReply(res).then(resolve, reject));
     req.on('error', reject);
     const half = Math.floor(body.length / 2);
     req.write(body.subarray(0, half));
@@ -344,11 +340,7 @@ function stall(url: string, body: Buffer, type: string, headers: Record<string, 
 function trickle(url: string, body: Buffer, type: string, headers: Record<string, string>, parts: number, pauseMs: number) {
   return new Promise<{ status: number; body: any }>((resolve, reject) => {
     const req = request(url, { method: 'POST', headers: { 'content-type': type, 'content-length': body.length, ...headers } });
-    req.on('response', (res) => {
-      let text = '';
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
-    });
+    req.on('response', (res) => readJsonReply(res).then(resolve, reject));
     req.on('error', reject);
     const size = Math.ceil(body.length / parts);
     let part = 0;
@@ -434,3 +426,13 @@ describe('the scheduled cleanup of incoming/ (every second, STAGING_RETENTION_HO
     expect(await client.settle(confirmed.body.uploadId, 30_000)).toMatchObject({ status: 'done' });
   });
 });
+
+/** The status and JSON body (null when empty) of a reply. */
+function readJsonReply(res: IncomingMessage): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    res.on('data', (chunk) => (text += chunk));
+    res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+    res.on('error', reject);
+  });
+}

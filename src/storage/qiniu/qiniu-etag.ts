@@ -15,11 +15,7 @@ export function qiniuEtagOfBlockDigests(blockDigests: Buffer[]): string {
 
 /** The Qiniu file hash ("etag") of an in-memory buffer. */
 export function qiniuEtagOfBuffer(buf: Buffer): string {
-  const digests: Buffer[] = [];
-  for (let offset = 0; offset < buf.length; offset += BLOCK_SIZE) {
-    digests.push(createHash('sha1').update(buf.subarray(offset, offset + BLOCK_SIZE)).digest());
-  }
-  return qiniuEtagOfBlockDigests(digests);
+  return new QiniuEtag().update(buf).digest();
 }
 
 /** The Qiniu hash of bytes that arrive a chunk at a time; only the current block's SHA-1 state is held. */
