@@ -5,6 +5,8 @@ import { eventually, freePort } from './stack';
 /** A throwaway redis-server on a free loopback port, for tests that take Redis away. Stopped by PID, never by name. */
 export class PrivateRedis {
   private child?: ChildProcess;
+  // Made at spawn: a wait begun after the child has exited (a second stop, say) must not wait for an event already past.
+  private exited: Promise<void> = Promise.resolve();
   port = 0;
 
   get url(): string {
@@ -16,16 +18,15 @@ export class PrivateRedis {
     this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
+    const child = this.child;
+    this.exited = new Promise((done) => child.once('exit', () => done()));
     await eventually(() => redisAnswers(this.port), (ok) => ok, 10_000);
     return this;
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((done) => child.once('exit', done));
-    child.kill('SIGKILL');
-    await exited;
+    this.child?.kill('SIGKILL');
+    await this.exited;
   }
 
   /** FLUSHALL: what a Redis that lost its data, or an operator's mistake, leaves behind. */
