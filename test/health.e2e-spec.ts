@@ -1,3 +1,4 @@
+import { renameSync } from 'node:fs';
 import { ApiClient } from './support/client';
 import { photoLikeJpeg } from './fixtures/photo-like';
 import { solidJpeg } from './support/images';
@@ -155,6 +156,24 @@ describe('API health', () => {
       await api.stop();
       await redis.stop();
     }
+  });
+
+  it('goes 503, API and worker alike, while the storage folder is gone (an unmounted volume), and ready once it is back', async () => {
+    const worker = stack.workers.find((process) => process.running)!;
+    const aside = `${stack.storageDir}.unmounted`;
+    renameSync(stack.storageDir, aside);
+    try {
+      const reply = await probe(`${stack.baseUrl}/health`);
+      expect(reply).toMatchObject({ status: 503, body: NOT_READY });
+      expect((await probe(`${worker.probeUrl}/health/ready`)).status).toBe(503);
+      const body = await details();
+      expect(body.checks.storage).toEqual({ status: 'down', message: `storage folder ${stack.storageDir} is missing (ENOENT)` });
+      expect(body.checks.mysql).toEqual({ status: 'up' });
+    } finally {
+      renameSync(aside, stack.storageDir);
+    }
+    expect((await probe(`${stack.baseUrl}/health`)).status).toBe(200);
+    expect((await probe(`${worker.probeUrl}/health/ready`)).status).toBe(200);
   });
 
   it('answers 503 on SIGTERM while still serving for SHUTDOWN_DRAIN_MS, then exits cleanly', async () => {

@@ -3,6 +3,7 @@ import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
 import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { isRedisUnavailable } from '../queue/connection-watch';
+import { StorageUnavailableError } from '../storage/storage.errors';
 
 /** Seconds a client is asked to wait before trying again when a dependency is down or the service is full. */
 export const RETRY_AFTER_SEC = 5;
@@ -10,7 +11,7 @@ export const RETRY_AFTER_SEC = 5;
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
 
 /**
- * Turns "cannot right now" into answers a client can act on: MySQL or Redis unreachable → 503, staging disk full → 507, both
+ * Turns "cannot right now" into answers a client can act on: MySQL, Redis or the object store unreachable → 503, staging disk full → 507, both
  * with `Retry-After` (as every other 503 gets, e.g. the queue being unavailable), in Nest's usual JSON error shape,
  * instead of a 500. Everything else goes to Nest's default handling.
  */
@@ -31,7 +32,7 @@ export class UnavailableFilter extends BaseExceptionFilter {
   }
 
   private translate(exception: unknown): unknown {
-    if (isDatabaseUnavailable(exception) || isRedisUnavailable(exception)) {
+    if (isDatabaseUnavailable(exception) || isRedisUnavailable(exception) || exception instanceof StorageUnavailableError) {
       this.logger.warn(`dependency unavailable: ${(exception as Error).message}`);
       return new ServiceUnavailableException('the service is temporarily unavailable; try again shortly');
     }

@@ -13,9 +13,6 @@ export const CHECK_TIMEOUT_MS = 1000;
 /** The body of every failed readiness probe: nothing about which dependency failed or why (that goes to the log). */
 export const NOT_READY = { statusCode: 503, message: 'not ready', error: 'Service Unavailable', status: 'error' } as const;
 
-// A key nobody writes: a store that answers "not found" for it is reachable.
-const STORAGE_PROBE_KEY = 'health/probe';
-
 /** What a process needs to do its work: MySQL, the broker Redis, the result-backend Redis and the object store. */
 @Injectable()
 export class DependencyChecks {
@@ -32,7 +29,7 @@ export class DependencyChecks {
       () => this.database.pingCheck('mysql', { timeout: CHECK_TIMEOUT_MS }),
       () => this.probe('broker', () => this.queue.client.ping()),
       () => this.probe('resultBackend', () => this.results.ping()),
-      () => this.probe('storage', () => this.storage.stat(STORAGE_PROBE_KEY)),
+      () => this.probe('storage', () => this.storage.probe()),
     ];
   }
 

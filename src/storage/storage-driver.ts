@@ -69,6 +69,8 @@ export abstract class StorageDriver {
   abstract issueDirectUpload(policy: DirectUploadPolicy): DirectUploadTicket;
   /** Every object whose key starts with `prefix`, read page by page (for sweeps over the whole store). */
   abstract list(prefix: string): AsyncIterable<ListedObject>;
+  /** Resolves when the store can take work now (readiness probes); rejects with the reason otherwise. */
+  abstract probe(): Promise<void>;
   /** Forgets the store's own records of direct-upload tokens that have expired (the local driver's used-token claims). */
   async forgetExpiredUploadClaims(_now: Date): Promise<number> {
     return 0; // a store that keeps no such records (Qiniu enforces its put policy itself)

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
-import { StorageNotFoundError, StorageRejectedError } from '../storage.errors';
+import { StorageNotFoundError, StorageRejectedError, StorageUnavailableError } from '../storage.errors';
 import { LocalStorageDriver } from './local.storage-driver';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
@@ -12,7 +13,7 @@ describe(LocalStorageDriver.name, () => {
   let driver: LocalStorageDriver;
   let source: string;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'local-driver-'));
     driver = new LocalStorageDriver({
       root: join(dir, 'root'),
@@ -20,6 +21,7 @@ describe(LocalStorageDriver.name, () => {
       uploadUrl: 'https://api.example.com/storage/local/upload',
       tokenSecret: Buffer.from('test-secret'),
     });
+    await driver.onModuleInit(); // makes the root, as at start-up
     source = join(dir, 'source.png');
     writeFileSync(source, Buffer.concat([PNG, Buffer.from('pixels')]));
   });
@@ -53,13 +55,32 @@ describe(LocalStorageDriver.name, () => {
   it('writes bytes from memory straight to their place and reports their sha256, leaving no temporary file', async () => {
     const bytes = Buffer.concat([PNG, Buffer.from('more pixels')]);
 
-    const stored = await driver.putBuffer('avatars/1/b.png', bytes, 'image/png');
+    const stored = await driver.putBuffer('avatars/1/b.png', bytes, 'image/png', driver.hashOf(bytes));
 
     expect(stored).toEqual({ key: 'avatars/1/b.png', size: bytes.length, contentType: 'image/png', hash: driver.hashOf(bytes) });
     expect(driver.hashOf(bytes)).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(readFileSync(join(dir, 'root/avatars/1/b.png'))).toEqual(bytes);
     expect(readdirSync(join(dir, 'root/avatars/1'))).toEqual(['b.png']);
     expect(await driver.stat('avatars/1/b.png')).toEqual(stored);
+  });
+
+  it('is ready only while its root is a folder: missing (an unmounted volume) or a file, the probe says why', async () => {
+    await expect(driver.probe()).resolves.toBeUndefined();
+    rmSync(join(dir, 'root'), { recursive: true });
+    await expect(driver.probe()).rejects.toThrow(`storage folder ${join(dir, 'root')} is missing (ENOENT)`);
+    writeFileSync(join(dir, 'root'), 'not a folder');
+    await expect(driver.probe()).rejects.toThrow('is not a folder');
+  });
+
+  it('never recreates a root that went away: writes fail as unavailable (worth retrying) and leave nothing', async () => {
+    rmSync(join(dir, 'root'), { recursive: true });
+    const bytes = Buffer.concat([PNG, Buffer.from('pixels')]);
+    await expect(driver.putBuffer('avatars/1/c.png', bytes, 'image/png', driver.hashOf(bytes))).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(driver.put('avatars/1/c.png', source, 'image/png')).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(driver.putStream('incoming/1/c', Readable.from([bytes]), 10_000)).rejects.toBeInstanceOf(StorageUnavailableError);
+    expect(existsSync(join(dir, 'root'))).toBe(false);
+    mkdirSync(join(dir, 'root'));
+    await expect(driver.putBuffer('avatars/1/c.png', bytes, 'image/png', driver.hashOf(bytes))).resolves.toMatchObject({ size: bytes.length });
   });
 
   it('copies objects out, deletes them, and treats missing keys calmly', async () => {

@@ -1,6 +1,8 @@
+import { OnModuleInit } from '@nestjs/common';
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, copyFile, link, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,7 +10,7 @@ import { IMAGE_CONTENT_TYPES } from '../../images/image-formats';
 import { SNIFF_BYTES, sniffImageType } from '../../images/image-sniffer';
 import { LocalStorageOptions } from '../../config/storage.config';
 import { DirectUploadPolicy, DirectUploadTicket, ListedObject, StorageDriver, StoredObject } from '../storage-driver';
-import { StorageNotFoundError, StorageRejectedError } from '../storage.errors';
+import { StorageNotFoundError, StorageRejectedError, StorageUnavailableError } from '../storage.errors';
 
 const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
@@ -38,12 +40,19 @@ export async function sniffFile(path: string): Promise<string> {
   }
 }
 
-/** Objects as files under one root folder, served by the API at /static. Needs a folder shared by API and workers. */
-export class LocalStorageDriver extends StorageDriver {
+/**
+ * Objects as files under one root folder, served by the API at /static. Needs a folder shared by API and workers.
+ * The root is made at start-up; later, a write makes missing folders under it but never the root itself.
+ */
+export class LocalStorageDriver extends StorageDriver implements OnModuleInit {
   readonly name = 'local';
 
   constructor(private readonly options: Pick<LocalStorageOptions, 'root' | 'publicBaseUrl' | 'uploadUrl' | 'tokenSecret'>) {
     super();
+  }
+
+  async onModuleInit(): Promise<void> {
+    await mkdir(this.options.root, { recursive: true });
   }
 
   hashFile(filePath: string): Promise<string> {
@@ -65,7 +74,7 @@ export class LocalStorageDriver extends StorageDriver {
       },
     });
     // A stream can be read only once, so its folder is made before the first try.
-    await mkdir(dirname(this.pathOf(key)), { recursive: true });
+    await this.makeFolderOf(this.pathOf(key));
     await this.placeAtomically(key, (temporary) => pipeline(body, limit, createWriteStream(temporary, { flags: 'wx' })));
     return (await this.stat(key))!;
   }
@@ -75,9 +84,10 @@ export class LocalStorageDriver extends StorageDriver {
   }
 
   /** Written straight into the object's folder, no round trip through a work folder; reports the digest of what it wrote. */
-  async putBuffer(key: string, bytes: Buffer, contentType: string): Promise<StoredObject> {
+  async putBuffer(key: string, bytes: Buffer, contentType: string, hash: string): Promise<StoredObject> {
+    // Exactly these bytes were written, and `hash` is `hashOf(bytes)` (the contract): hashing them again adds nothing.
     await this.placeAtomically(key, (temporary) => writeFile(temporary, bytes, { flag: 'wx' }));
-    return { key, size: bytes.length, contentType, hash: this.hashOf(bytes) };
+    return { key, size: bytes.length, contentType, hash };
   }
 
   async stat(key: string): Promise<StoredObject | null> {
@@ -88,6 +98,20 @@ export class LocalStorageDriver extends StorageDriver {
     });
     if (!info?.isFile()) return null;
     return { key, size: info.size, contentType: await sniffFile(path), hash: await sha256OfFile(path) };
+  }
+
+  /**
+   * The root must be a folder this process can write: writes make missing folders *under* it, so a volume that was
+   * unmounted or deleted would otherwise be recreated on the local disk, where no other process sees the objects.
+   */
+  async probe(): Promise<void> {
+    const info = await stat(this.options.root).catch((error: NodeJS.ErrnoException) => {
+      throw new Error(`storage folder ${this.options.root} is missing (${error.code})`);
+    });
+    if (!info.isDirectory()) throw new Error(`storage folder ${this.options.root} is not a folder`);
+    await access(this.options.root, constants.W_OK).catch((error: NodeJS.ErrnoException) => {
+      throw new Error(`storage folder ${this.options.root} is not writable (${error.code})`);
+    });
   }
 
   async download(key: string, destinationPath: string): Promise<void> {
@@ -143,7 +167,7 @@ export class LocalStorageDriver extends StorageDriver {
    * (which the worker deletes after processing), so a token cannot write its key twice; it goes once the token expired.
    */
   async claimDirectUpload(grant: LocalUploadGrant): Promise<boolean> {
-    await mkdir(this.claimsDir, { recursive: true });
+    await this.makeFolderOf(this.claimPath(grant.key));
     try {
       await writeFile(this.claimPath(grant.key), String(grant.deadline), { flag: 'wx' });
       return true;
@@ -179,8 +203,8 @@ export class LocalStorageDriver extends StorageDriver {
   /** Makes a finished file the object `key` unless that exists: insert-only, atomic (a hard link cannot overwrite). */
   async insertFile(key: string, filePath: string): Promise<boolean> {
     const target = this.pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
     try {
+      await this.makeFolderOf(target);
       await link(filePath, target);
       return true;
     } catch (error) {
@@ -239,7 +263,7 @@ export class LocalStorageDriver extends StorageDriver {
       // The folder usually exists (a user's avatars share one): create it only when the write says it is missing.
       await write(temporary).catch(async (error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;
-        await mkdir(dirname(target), { recursive: true });
+        await this.makeFolderOf(target);
         await write(temporary);
       });
       await rename(temporary, target);
@@ -247,6 +271,17 @@ export class LocalStorageDriver extends StorageDriver {
       await rm(temporary, { force: true });
       throw error;
     }
+  }
+
+  /**
+   * Makes the folders between the root and `path`, never the root: a root that vanished is an outage (say an unmounted
+   * shared volume), and recreating it would put objects on this host's own disk, where no other process finds them.
+   */
+  async makeFolderOf(path: string): Promise<void> {
+    await this.probe().catch((error: Error) => {
+      throw new StorageUnavailableError(error.message);
+    });
+    await mkdir(dirname(path), { recursive: true });
   }
 
   private sign(data: string): string {

@@ -21,6 +21,8 @@ const SERVER_TOKEN_TTL_SEC = 600;
 const PART_SIZE = 4 * 1024 * 1024;
 const BATCH_LIMIT = 1000;
 const LIST_PAGE = 1000;
+// A key nobody writes: a bucket that answers "not found" for it is reachable with these credentials.
+const PROBE_KEY = 'health/probe';
 const REFRESH_LIMIT = 60;
 const DOWNLOAD_TIMEOUT_MS = 120_000;
 const CDN_TIMEOUT_MS = 30_000;
@@ -140,6 +142,10 @@ export class QiniuStorageDriver extends StorageDriver {
       throw new StorageUnavailableError(`Qiniu reports hash ${reply.hash} for ${key}, the streamed bytes have ${localHash}`);
     }
     return { key, size: reply.fsize ?? size, contentType: reply.mimeType ?? 'application/octet-stream', hash: reply.hash };
+  }
+
+  async probe(): Promise<void> {
+    await this.stat(PROBE_KEY);
   }
 
   async stat(key: string): Promise<StoredObject | null> {
