@@ -42,9 +42,10 @@ describe('faults: the local storage folder disappears (an unmounted shared volum
     } finally {
       renameSync(aside, stack.storageDir);
     }
+    const returnedAt = Date.now();
     const settled = await burst.settle(60_000);
     const [{ retried }] = await stack.query<{ retried: number }>('SELECT COUNT(*) AS retried FROM avatar_uploads WHERE attempts > 1');
-    printFigures({ ...burst.figures(settled), retried });
+    printFigures({ ...burst.figures(settled, (Date.now() - returnedAt) / 1000), retried });
     expect(settled.filter((upload) => upload.status !== 'done')).toEqual([]);
     await expectNothingLost(stack, burst, settled);
   });
