@@ -28,13 +28,18 @@ export class UploadRedriveService {
     return uploadJobId(uploadId, 1);
   }
 
-  /** `requestId`: the API request that accepted the upload, so the worker's log lines can name it. */
-  async enqueue(upload: Pick<AvatarUpload, 'id' | 'userId' | 'crop'>, jobId: string, requestId?: string): Promise<void> {
+  /** `received`: what the API that accepted the upload knows of it (its request id, the JPEG scans it counted). */
+  async enqueue(
+    upload: Pick<AvatarUpload, 'id' | 'userId' | 'crop'>,
+    jobId: string,
+    received: Pick<UploadAvatarJob, 'requestId' | 'jpegScans'> = {},
+  ): Promise<void> {
     await this.results.record(jobId, { name: UPLOAD_AVATAR_JOB, ownerId: upload.userId, state: 'waiting' });
     const payload: UploadAvatarJob = {
       uploadId: upload.id,
-      ...(requestId ? { requestId } : {}),
+      ...(received.requestId ? { requestId: received.requestId } : {}),
       ...(upload.crop ? { crop: upload.crop } : {}),
+      ...(received.jpegScans !== undefined ? { jpegScans: received.jpegScans } : {}),
     };
     await this.queue.add(UPLOAD_AVATAR_JOB, this.codec.encodeTask(payload), { jobId });
   }

@@ -226,6 +226,15 @@ describe(AvatarImageRenderer.name, () => {
     await expectRejected(render(fewScans, { maxJpegScans: 11 }), /more than 11 progressive scans/);
   });
 
+  it('holds the scans the API counted against the limit instead of reading the file again', async () => {
+    const fewScans = join(root, 'counted-scans.jpg');
+    await writeFile(fewScans, scanBombJpeg(64, 12));
+    const renderer = new AvatarImageRenderer(config({ maxJpegScans: 11 }));
+    // The file has 12 scans: only a renderer that trusts the count given takes it, or refuses it for the count alone.
+    expect((await renderer.render(fewScans, undefined, undefined, { jpegScans: 3 })).source).toEqual({ format: 'jpeg', width: 64, height: 64 });
+    await expectRejected(renderer.render(fixtures.photo.path, undefined, undefined, { jpegScans: 12 }), /more than 11 progressive scans/);
+  });
+
   it('gives up on a decode that runs past AVATAR_DECODE_TIMEOUT_SEC', async () => {
     // ~1,000 full passes over 36 MP: several seconds on any machine, against a one-second deadline.
     const slow = join(root, 'slow.jpg');

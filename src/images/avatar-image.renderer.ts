@@ -6,7 +6,7 @@ import { avatarConfig } from '../config/avatar.config';
 import { Metrics } from '../metrics/metrics';
 import { IMAGE_FORMATS, ImageType } from './image-formats';
 import { ImageRejectedError } from './image-rejected.error';
-import { inspectImage, openImage, withSourceErrors } from './image-source';
+import { SourceChecks, inspectImage, openImage, withSourceErrors } from './image-source';
 import * as thumbhash from 'thumbhash';
 
 /** One encoded image, kept in memory: avatar variants are small, and the store takes them from there. */
@@ -68,12 +68,12 @@ export class AvatarImageRenderer {
    * Turns a staged upload into square WebP (and optionally AVIF) variants, one JPEG, optionally a clean original, and a
    * placeholder. The square is the client's `crop` when given, otherwise chosen by AVATAR_CROP. The source is decoded
    * once into the largest square; every output is encoded from it at the same time, so libvips keeps the cores busy.
-   * Progress: 50 once decoded, 100 once everything is encoded.
+   * Progress: 50 once decoded, 100 once everything is encoded. `checks`: what is already known of the source.
    */
-  async render(sourcePath: string, onProgress?: Progress, crop?: SourceCrop): Promise<RenderedAvatar> {
+  async render(sourcePath: string, onProgress?: Progress, crop?: SourceCrop, checks: SourceChecks = {}): Promise<RenderedAvatar> {
     const { sizes, keepOriginal } = this.config;
     const decoded = this.metrics?.stageTimer('decode');
-    const source = await inspectImage(sourcePath, this.config);
+    const source = await inspectImage(sourcePath, this.config, checks);
     if (crop) assertCropInside(crop, source);
     // Smaller sources are upscaled rather than skipped: clients can rely on every configured size existing.
     const square = await withSourceErrors(this.config, () => {

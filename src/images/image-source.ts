@@ -20,19 +20,25 @@ export interface InspectedImage {
   height: number;
 }
 
+/** What is already known of a source, so that it is not read twice for it. */
+export interface SourceChecks {
+  /** The JPEG scans the API counted as it received the bytes; held against the limit instead of counting again. */
+  jpegScans?: number;
+}
+
 /**
  * Judges the upload from its header alone. Our own magic-byte check runs before sharp sees the file, so
  * SVG and PDF (which sharp would happily rasterise) never reach a decoder.
  */
-export async function inspectImage(path: string, limits: DecodeLimits): Promise<InspectedImage> {
+export async function inspectImage(path: string, limits: DecodeLimits, checks: SourceChecks = {}): Promise<InspectedImage> {
   const header = await readHeader(path);
   const type = sniffImageType(header);
   if (type === null) {
     const refused = sniffRefusedFormat(header);
     throw new ImageRejectedError(refused ? unsupportedFormatMessage(refused) : 'not an image');
   }
-  // The API counts scans too, but direct uploads reach the worker without passing through it.
-  if (type === 'jpeg' && (await countJpegScans(path, limits.maxJpegScans)) > limits.maxJpegScans) {
+  // Direct uploads reach the worker without passing through the API: their scans are counted here.
+  if (type === 'jpeg' && (checks.jpegScans ?? (await countJpegScans(path, limits.maxJpegScans))) > limits.maxJpegScans) {
     throw new ImageRejectedError(tooManyScansMessage(limits.maxJpegScans));
   }
   // sharp refuses even to report dimensions beyond the pixel limit, so this also catches decompression bombs.

@@ -14,6 +14,11 @@ export interface UploadAvatarJob {
   requestId?: string;
   /** The square the client chose, in pixels of the upright upload; checked by the worker against the real image. */
   crop?: SourceCrop;
+  /**
+   * The JPEG scans the API counted as it received the bytes (server-side uploads). The worker holds them against its
+   * own limit instead of reading the file again; without it (a direct upload, a re-driven job) it counts them itself.
+   */
+  jpegScans?: number;
 }
 
 export interface DeleteObjectsJob {

@@ -69,7 +69,8 @@ describe(AvatarUploadsService.name, () => {
   ): StagedFile => {
     const path = join(dir, id);
     writeFileSync(path, bytes);
-    return { path, filename: id, size: bytes.length, sha256: 'ab'.repeat(32), detectedType, refusedFormat } as StagedFile;
+    const jpegScans = detectedType === 'jpeg' ? 4 : 0;
+    return { path, filename: id, size: bytes.length, sha256: 'ab'.repeat(32), detectedType, refusedFormat, jpegScans } as StagedFile;
   };
   const jpeg = (n: number) => staged(Buffer.from([0xff, 0xd8, 0xff, 0xe0]), 'jpeg', null, `f1e2d3c4-0000-4000-8000-00000000000${n}`);
 
@@ -96,7 +97,7 @@ describe(AvatarUploadsService.name, () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('records the upload, then enqueues its first job, whose id names the upload and the enqueue', async () => {
+  it('records the upload, then enqueues its first job, whose id names the upload and the enqueue, with the scans counted', async () => {
     const file = staged(Buffer.from([0xff, 0xd8, 0xff, 0xe0]), 'jpeg');
     const accepted = await service.acceptServerUpload(7, file);
     expect(accepted).toEqual({
@@ -107,7 +108,11 @@ describe(AvatarUploadsService.name, () => {
     });
     expect(uploads.rows.get(file.filename)).toMatchObject({ userId: 7, status: 'queued', contentType: 'image/jpeg', stagedPath: file.path });
     expect(queue.added).toEqual([
-      { name: 'upload-avatar', data: { contentType: 'application/json', body: JSON.stringify({ uploadId: file.filename }) }, opts: { jobId: `upload-${file.filename}-1` } },
+      {
+        name: 'upload-avatar',
+        data: { contentType: 'application/json', body: JSON.stringify({ uploadId: file.filename, jpegScans: 4 }) },
+        opts: { jobId: `upload-${file.filename}-1` },
+      },
     ]);
   });
 

@@ -75,7 +75,7 @@ export class AvatarUploadsService {
       // Kept in the staging folder or, with STAGING=storage, as a temporary object a worker fetches like a direct upload.
       stagedPath: file.stagedKey ? null : file.path,
       directKey: file.stagedKey,
-    }, crop);
+    }, crop, file.detectedType === 'jpeg' ? file.jpegScans : undefined);
   }
 
   /** A refused server-side upload leaves neither a staged file nor a temporary object behind. */
@@ -89,7 +89,7 @@ export class AvatarUploadsService {
    * If either step fails, nothing is left behind: no row without its file, no file without its row, and the client
    * gets 503 with Retry-After (UnavailableFilter) — at once when the broker is known to be down.
    */
-  async enqueue(upload: NewUpload, crop?: CropDto): Promise<UploadAcceptedDto> {
+  async enqueue(upload: NewUpload, crop?: CropDto, jpegScans?: number): Promise<UploadAcceptedDto> {
     const jobId = this.redrive.firstJobId(upload.id);
     try {
       if (!this.broker.reachable) throw new ServiceUnavailableException(QUEUE_UNAVAILABLE);
@@ -99,7 +99,7 @@ export class AvatarUploadsService {
       throw error;
     }
     try {
-      await this.redrive.enqueue({ id: upload.id, userId: upload.userId, crop: crop ?? null }, jobId, currentRequestId());
+      await this.redrive.enqueue({ id: upload.id, userId: upload.userId, crop: crop ?? null }, jobId, { requestId: currentRequestId(), jpegScans });
     } catch (error) {
       this.logger.error(`could not enqueue upload ${upload.id}: ${(error as Error).message}`);
       // The row goes first: if MySQL refuses that too, the reconciler finds a row without its file and fails it.

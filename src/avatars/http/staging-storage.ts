@@ -26,6 +26,8 @@ export interface StagedFile extends Express.Multer.File {
   detectedType: ImageType | null;
   /** A recognised format we do not take (e.g. HEIC), to tell the client what to change. */
   refusedFormat: string | null;
+  /** The JPEG scans counted on the way in (0 for other formats). */
+  jpegScans: number;
 }
 
 type Kept = Pick<StagedFile, 'path' | 'stagedKey'>;
@@ -122,8 +124,9 @@ class UploadInspection extends Transform {
     next(null, chunk);
   }
 
-  result(): Pick<StagedFile, 'size' | 'sha256' | 'detectedType' | 'refusedFormat'> {
+  result(): Pick<StagedFile, 'size' | 'sha256' | 'detectedType' | 'refusedFormat' | 'jpegScans'> {
     return {
+      jpegScans: this.scans.scans,
       size: this.size,
       sha256: this.hash.digest('hex'),
       detectedType: sniffImageType(this.header),

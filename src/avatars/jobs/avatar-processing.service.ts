@@ -10,7 +10,7 @@ import { avatarConfig } from '../../config/avatar.config';
 import { AvatarImageRenderer, RenderedAvatar, RenderedImage, SourceCrop } from '../../images/avatar-image.renderer';
 import { Metrics } from '../../metrics/metrics';
 import { JobCodec } from '../../queue/job-codec';
-import { DELETE_OBJECTS_JOB, DeleteObjectsJob, MAINTENANCE_QUEUE } from '../../queue/queue.constants';
+import { DELETE_OBJECTS_JOB, DeleteObjectsJob, MAINTENANCE_QUEUE, UploadAvatarJob } from '../../queue/queue.constants';
 import { StorageDriver } from '../../storage/storage-driver';
 import { StorageUnavailableError } from '../../storage/storage.errors';
 import { AvatarObjects, keysOf } from '../../users/user.entity';
@@ -57,9 +57,10 @@ export class AvatarProcessingService {
    * Runs one job of an upload. Only the upload's current job works (the row names it; a re-drive gives it a fresh job
    * id): the claim and the commit both check it, so an upload is never committed twice, nor by a stale job.
    * `retriedByHand`: an operator retried the failed job (the queue dashboard), which gives a failed upload one more attempt.
-   * `crop`: the square the client chose, if any.
+   * The task may carry the square the client chose and the JPEG scans the API counted.
    */
-  async process(uploadId: string, jobId: string, progress: Progress, retriedByHand = false, crop?: SourceCrop): Promise<UploadOutcome> {
+  async process(task: UploadAvatarJob, jobId: string, progress: Progress, retriedByHand = false): Promise<UploadOutcome> {
+    const { uploadId, crop } = task;
     const upload = await this.uploads.findOneBy({ id: uploadId });
     if (!upload) throw new UploadGoneError(`upload ${uploadId} no longer exists`);
     if (upload.status === 'done') return this.outcomeOf(upload, true); // a duplicate delivery: the work is done
@@ -73,7 +74,10 @@ export class AvatarProcessingService {
     const stored: StoredImage[] = [];
     let applied: boolean;
     try {
-      const rendered = await this.withSource(upload, (path) => this.renderer.render(path, (p) => progress(Math.round(p * 0.6)), crop));
+      const checks = { jpegScans: countedScans(task) };
+      const rendered = await this.withSource(upload, (path) =>
+        this.renderer.render(path, (p) => progress(Math.round(p * 0.6)), crop, checks),
+      );
       const deletionsBefore = await this.deletions.tally(upload.userId);
       const storing = this.metrics.stageTimer('store');
       await this.storeAll(upload.userId, rendered.images, stored);
@@ -231,6 +235,11 @@ export class AvatarProcessingService {
   private outcomeOf(upload: AvatarUpload, applied: boolean): UploadOutcome {
     return { uploadId: upload.id, status: 'done', avatarUrl: this.storage.urlFor(upload.storageKey!), applied };
   }
+}
+
+/** The API's count of the source's JPEG scans, if the task carries a plausible one (a payload is data from Redis). */
+function countedScans({ jpegScans }: UploadAvatarJob): number | undefined {
+  return Number.isSafeInteger(jpegScans) && jpegScans! >= 0 ? jpegScans : undefined;
 }
 
 /** `crop` undefined leaves it unrecorded (a re-render of an avatar set before crops were recorded). */

@@ -77,19 +77,17 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
       const task = this.codec.decodeTask<UploadAvatarJob>(job);
       uploadId = task.uploadId;
       this.logger.debug(`upload job ${jobId} attempt ${job.attemptsMade + 1} started`);
-      const id = uploadId;
       // One report per stage (decoded, encoded, stored), to the result backend that clients read (Bull's own
       // job.progress would cost a script and an event per stage for a figure nobody reads). Not awaited: the job goes
       // on while it travels, and the backend writes a job's changes in order, its completion after its progress.
       const outcome = await this.withinTimeLimit(job, (expired) =>
         this.processing.process(
-          id,
+          task,
           jobId,
           async (percent) => {
             if (!expired()) void this.report(job, { progress: percent });
           },
           isRetriedByHand(job),
-          task.crop,
         ),
       );
       this.logger.log(`upload ${uploadId} done${outcome.applied ? '' : ' (a newer upload had already set the avatar)'}`);
