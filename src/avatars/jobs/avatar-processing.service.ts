@@ -239,7 +239,7 @@ export class AvatarProcessingService {
 
 /** The API's count of the source's JPEG scans, if the task carries a plausible one (a payload is data from Redis). */
 function countedScans({ jpegScans }: UploadAvatarJob): number | undefined {
-  return Number.isSafeInteger(jpegScans) && jpegScans! >= 0 ? jpegScans : undefined;
+  return typeof jpegScans === 'number' && Number.isSafeInteger(jpegScans) && jpegScans >= 0 ? jpegScans : undefined;
 }
 
 /** `crop` undefined leaves it unrecorded (a re-render of an avatar set before crops were recorded). */
