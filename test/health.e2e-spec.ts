@@ -1,4 +1,4 @@
-import { renameSync } from 'node:fs';
+import { mkdirSync, renameSync, rmdirSync } from 'node:fs';
 import { ApiClient } from './support/client';
 import { photoLikeJpeg } from './fixtures/photo-like';
 import { solidJpeg } from './support/images';
@@ -158,18 +158,23 @@ describe('API health', () => {
     }
   });
 
-  it('goes 503, API and worker alike, while the storage folder is gone (an unmounted volume), and ready once it is back', async () => {
+  it('goes 503, API and worker alike, while the storage folder is not the store (an unmounted volume), and ready once it is back', async () => {
     const worker = stack.workers.find((process) => process.running)!;
     const aside = `${stack.storageDir}.unmounted`;
     renameSync(stack.storageDir, aside);
+    mkdirSync(stack.storageDir); // the empty mount point an unmounted volume leaves
     try {
       const reply = await probe(`${stack.baseUrl}/health`);
       expect(reply).toMatchObject({ status: 503, body: NOT_READY });
       expect((await probe(`${worker.probeUrl}/health/ready`)).status).toBe(503);
       const body = await details();
-      expect(body.checks.storage).toEqual({ status: 'down', message: `storage folder ${stack.storageDir} is missing (ENOENT)` });
+      expect(body.checks.storage).toEqual({
+        status: 'down',
+        message: `storage folder ${stack.storageDir} has no .avatar-pipeline-store: not the store (an unmounted volume?)`,
+      });
       expect(body.checks.mysql).toEqual({ status: 'up' });
     } finally {
+      rmdirSync(stack.storageDir);
       renameSync(aside, stack.storageDir);
     }
     expect((await probe(`${stack.baseUrl}/health`)).status).toBe(200);

@@ -102,8 +102,13 @@ export function printFigures(figures: Figures): void {
 /** Every key the store holds. */
 export type StoredKeys = () => Promise<string[]>;
 
+/** The marker the local driver writes into its root at start-up: the store's, not an object. */
+const ROOT_MARKER = '.avatar-pipeline-store';
+
 export const localKeys = (stack: Stack): StoredKeys => async () =>
-  filesUnder(stack.storageDir).map((path) => relative(stack.storageDir, path));
+  filesUnder(stack.storageDir)
+    .map((path) => relative(stack.storageDir, path))
+    .filter((key) => key !== ROOT_MARKER);
 
 /** The files under `root`; anything removed while the walk runs (the worker deletes objects meanwhile) is simply absent. */
 function filesUnder(root: string): string[] {

@@ -1,4 +1,4 @@
-import { existsSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { ApiClient } from '../support/client';
 import { solidJpeg } from '../support/images';
 import { Stack, eventually } from '../support/stack';
@@ -16,16 +16,17 @@ async function postToStore(client: ApiClient): Promise<{ status: number; retryAf
   return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.json() };
 }
 
-describe('faults: the local storage folder disappears (an unmounted shared volume), then comes back', () => {
+describe('faults: the local storage volume is unmounted (an empty mount point is left), then comes back', () => {
   const stack = new Stack({ env: { TASK_RETRY_BACKOFF_MS: '1000', TASK_MAX_RETRIES: '5' } });
 
   beforeAll(() => stack.start());
   afterAll(() => stack.destroy());
 
-  it('nothing recreates it on the local disk: uploads wait in retries, direct uploads get 503, then every upload ends done', async () => {
-    const burst = await new Burst(stack, 'storage folder gone, then back').signUp(4);
+  it('nothing is written to the empty mount point left: uploads wait in retries, direct uploads get 503, then every upload ends done', async () => {
+    const burst = await new Burst(stack, 'storage volume unmounted, then back').signUp(4);
     const aside = `${stack.storageDir}.unmounted`;
     renameSync(stack.storageDir, aside);
+    mkdirSync(stack.storageDir);
     try {
       await burst.send(8, 4);
       expect(burst.accepted).toHaveLength(8); // staging is a folder of its own: the API still accepts
@@ -38,8 +39,9 @@ describe('faults: the local storage folder disappears (an unmounted shared volum
       expect(direct).toMatchObject({ status: 503, body: { message: expect.stringMatching(/try again/) } });
       expect(direct.retryAfter).toMatch(/^\d+$/);
       expect((await fetch(`${stack.baseUrl}/health`)).status).toBe(503);
-      expect(existsSync(stack.storageDir)).toBe(false);
+      expect(readdirSync(stack.storageDir)).toEqual([]);
     } finally {
+      rmSync(stack.storageDir, { recursive: true, force: true });
       renameSync(aside, stack.storageDir);
     }
     const returnedAt = Date.now();

@@ -64,10 +64,13 @@ describe(LocalStorageDriver.name, () => {
     expect(await driver.stat('avatars/1/b.png')).toEqual(stored);
   });
 
-  it('is ready only while its root is a folder: missing (an unmounted volume) or a file, the probe says why', async () => {
+  it('is ready only while its root is the store it made at start-up; otherwise the probe says why', async () => {
     await expect(driver.probe()).resolves.toBeUndefined();
     rmSync(join(dir, 'root'), { recursive: true });
-    await expect(driver.probe()).rejects.toThrow(`storage folder ${join(dir, 'root')} is missing (ENOENT)`);
+    await expect(driver.probe()).rejects.toThrow(`storage folder ${join(dir, 'root')} is missing`);
+    mkdirSync(join(dir, 'root')); // what an unmounted volume leaves: its empty mount point
+    await expect(driver.probe()).rejects.toThrow('has no .avatar-pipeline-store: not the store (an unmounted volume?)');
+    rmSync(join(dir, 'root'), { recursive: true });
     writeFileSync(join(dir, 'root'), 'not a folder');
     await expect(driver.probe()).rejects.toThrow('is not a folder');
   });
@@ -79,7 +82,10 @@ describe(LocalStorageDriver.name, () => {
     await expect(driver.put('avatars/1/c.png', source, 'image/png')).rejects.toBeInstanceOf(StorageUnavailableError);
     await expect(driver.putStream('incoming/1/c', Readable.from([bytes]), 10_000)).rejects.toBeInstanceOf(StorageUnavailableError);
     expect(existsSync(join(dir, 'root'))).toBe(false);
-    mkdirSync(join(dir, 'root'));
+    mkdirSync(join(dir, 'root')); // an empty mount point is not the store either
+    await expect(driver.putBuffer('avatars/1/c.png', bytes, 'image/png', driver.hashOf(bytes))).rejects.toBeInstanceOf(StorageUnavailableError);
+    expect(readdirSync(join(dir, 'root'))).toEqual([]);
+    await driver.onModuleInit(); // a restart marks it
     await expect(driver.putBuffer('avatars/1/c.png', bytes, 'image/png', driver.hashOf(bytes))).resolves.toMatchObject({ size: bytes.length });
   });
 

@@ -14,6 +14,12 @@ import { StorageNotFoundError, StorageRejectedError, StorageUnavailableError } f
 
 const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
+/**
+ * Written into the root at start-up: a root without it is not the store (a volume unmounted under a running process
+ * leaves its empty mount point behind). Not a valid key, so never served or listed as an object.
+ */
+const ROOT_MARKER = '.avatar-pipeline-store';
+
 /** What a local direct-upload token allows; signed with the API's secret. */
 export interface LocalUploadGrant {
   key: string;
@@ -42,7 +48,7 @@ export async function sniffFile(path: string): Promise<string> {
 
 /**
  * Objects as files under one root folder, served by the API at /static. Needs a folder shared by API and workers.
- * The root is made at start-up; later, a write makes missing folders under it but never the root itself.
+ * The root (and its marker) is made at start-up; later, a write makes missing folders under it, never the root.
  */
 export class LocalStorageDriver extends StorageDriver implements OnModuleInit {
   readonly name = 'local';
@@ -53,6 +59,9 @@ export class LocalStorageDriver extends StorageDriver implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await mkdir(this.options.root, { recursive: true });
+    await writeFile(join(this.options.root, ROOT_MARKER), '', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
   }
 
   hashFile(filePath: string): Promise<string> {
@@ -101,16 +110,21 @@ export class LocalStorageDriver extends StorageDriver implements OnModuleInit {
   }
 
   /**
-   * The root must be a folder this process can write: writes make missing folders *under* it, so a volume that was
-   * unmounted or deleted would otherwise be recreated on the local disk, where no other process sees the objects.
+   * The root must be the store (its marker is there) and writable: writes make missing folders *under* it, so a
+   * volume deleted or unmounted since start-up would otherwise fill this host's own disk, where no other process
+   * sees the objects.
    */
   async probe(): Promise<void> {
-    const info = await stat(this.options.root).catch((error: NodeJS.ErrnoException) => {
-      throw new Error(`storage folder ${this.options.root} is missing (${error.code})`);
-    });
-    if (!info.isDirectory()) throw new Error(`storage folder ${this.options.root} is not a folder`);
-    await access(this.options.root, constants.W_OK).catch((error: NodeJS.ErrnoException) => {
-      throw new Error(`storage folder ${this.options.root} is not writable (${error.code})`);
+    const root = this.options.root;
+    const marked = await stat(join(root, ROOT_MARKER)).then(() => true, () => false);
+    if (!marked) {
+      const info = await stat(root).catch(() => null);
+      if (!info) throw new Error(`storage folder ${root} is missing`);
+      if (!info.isDirectory()) throw new Error(`storage folder ${root} is not a folder`);
+      throw new Error(`storage folder ${root} has no ${ROOT_MARKER}: not the store (an unmounted volume?)`);
+    }
+    await access(root, constants.W_OK).catch((error: NodeJS.ErrnoException) => {
+      throw new Error(`storage folder ${root} is not writable (${error.code})`);
     });
   }
 
@@ -236,6 +250,8 @@ export class LocalStorageDriver extends StorageDriver implements OnModuleInit {
       throw error;
     });
     for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      // No key starts with a dot: those are the driver's own (the root's marker, token claims, uploads in flight).
+      if (entry.name.startsWith('.')) continue;
       const key = folder + entry.name;
       if (entry.isDirectory() && (prefix.startsWith(`${key}/`) || key.startsWith(prefix))) {
         yield* this.walk(`${key}/`, prefix);
