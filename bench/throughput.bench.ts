@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { qiniuEnv, startQiniuEmulator } from '../test/support/qiniu';
 import { Stack, sleep } from '../test/support/stack';
@@ -81,15 +81,15 @@ export async function run(): Promise<void> {
     }
     console.log('\nCPU per avatar across the box during each e2e run, ms (the ceiling spends only the image work)');
     for (const budget of budgets) console.log(budget);
-    await concurrencySweep(photos.get('1200×900')!, lanes);
+    await concurrencySweep(photos.get('1200×900')!, availableParallelism());
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 /**
- * How WORKER_CONCURRENCY's default (one job per core) compares with fewer and more jobs at once, on the local driver:
- * a single worker should keep the cores busy on a burst, with what the API, MySQL and Redis need left to them.
+ * How WORKER_CONCURRENCY's default (two jobs per core) compares with fewer jobs at once, on the local driver: a single
+ * worker should keep the cores busy on a burst, with what the API, MySQL and Redis need left to them.
  */
 async function concurrencySweep(files: string[], cores: number): Promise<void> {
   console.log(`\nWORKER_CONCURRENCY on a burst of ${settings.uploads1200} 1200×900 uploads, local driver (${cores} cores)`);
@@ -100,7 +100,7 @@ async function concurrencySweep(files: string[], cores: number): Promise<void> {
     try {
       await stack.start();
       const measured = await endToEnd(stack, files, settings.uploads1200);
-      const label = concurrency === cores ? `${concurrency} (default)` : String(concurrency);
+      const label = concurrency === settings.workerConcurrency ? `${concurrency} (default)` : String(concurrency);
       console.log(row([label, '', measured.perSec.toFixed(1), measured.workerCpuMsPerJob.toFixed(0), measured.workerCores.toFixed(2), '']));
     } finally {
       await stack.destroy();

@@ -21,7 +21,8 @@ const pendingUploads = async (stack: Stack, userId: number) =>
   (await stack.query<{ n: number }>("SELECT COUNT(*) AS n FROM avatar_uploads WHERE user_id = ? AND status IN ('queued', 'processing')", [userId]))[0].n;
 
 describe('bounded work per upload', () => {
-  const stack = new Stack();
+  // Two slots, so that two bombs can take every one of them.
+  const stack = new Stack({ env: { WORKER_CONCURRENCY: '2' } });
   /** A second API replica whose own scan check is switched off, standing in for anything that gets past the API. */
   let lenientApi: string;
 

@@ -1,4 +1,5 @@
 import { mkdirSync, renameSync, rmdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { ApiClient } from './support/client';
 import { photoLikeJpeg } from './fixtures/photo-like';
 import { solidJpeg } from './support/images';
@@ -99,7 +100,9 @@ describe('API health', () => {
     const body = await details();
     expect(body.status).toBe('ok');
     for (const check of ['mysql', 'broker', 'resultBackend', 'storage']) expect(body.checks[check]).toEqual({ status: 'up' });
-    expect(body.workers).toEqual([expect.objectContaining({ pid: stack.workers[0].pid, queues: ['avatars', 'maintenance'], concurrency: 2 })]);
+    // WORKER_CONCURRENCY's default: two jobs per core.
+    const concurrency = 2 * availableParallelism();
+    expect(body.workers).toEqual([expect.objectContaining({ pid: stack.workers[0].pid, queues: ['avatars', 'maintenance'], concurrency })]);
     expect(body.queues.find((q: any) => q.queue === 'avatars')).toMatchObject({ workers: 1, counts: { waiting: 0 } });
     expect(body.queues.some((q: any) => q.warning)).toBe(false);
   });
