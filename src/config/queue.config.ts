@@ -39,8 +39,8 @@ export const queueConfig = registerAs('queue', () => ({
   timezone: process.env.TIMEZONE ?? 'Asia/Shanghai',
   /**
    * Two jobs per core: while one job waits (its database transaction, its stores, a download) another has CPU work
-   * ready. Measured against one per core: 5–14% more avatars/s on a burst, the same CPU per job, about 10 MB more
-   * worker memory with 12 MP photos (BENCHMARKS.md).
+   * ready. Measured against one per core on a burst, five runs: 0–14% more avatars/s (median 7%), the same CPU per
+   * job, about 10 MB more worker memory with 12 MP photos (BENCHMARKS.md).
    */
   workerConcurrency: Number(process.env.WORKER_CONCURRENCY ?? 2 * availableParallelism()),
   rateLimit: parseRateLimit(process.env.TASK_DEFAULT_RATE_LIMIT),
