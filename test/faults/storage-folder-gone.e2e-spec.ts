@@ -35,6 +35,11 @@ describe('faults: the local storage volume is unmounted (an empty mount point is
         ([row]) => Number(row.n) > 0,
         30_000,
       );
+      // Between attempts a client reads what went wrong, and that it is being tried again.
+      const statuses = () => Promise.all(burst.accepted.map(({ client, uploadId }) => client.request('GET', `/users/me/avatar/uploads/${uploadId}`)));
+      const waiting = (await eventually(statuses, (replies) => replies.some((reply) => reply.body.status === 'queued' && reply.body.error), 30_000))
+        .find((reply) => reply.body.status === 'queued' && reply.body.error)!;
+      expect(waiting.body.error).toBe('the storage service was unavailable; trying again shortly');
       const direct = await postToStore(await new ApiClient(stack.baseUrl).signUp());
       expect(direct).toMatchObject({ status: 503, body: { message: expect.stringMatching(/try again/) } });
       expect(direct.retryAfter).toMatch(/^\d+$/);

@@ -32,6 +32,14 @@ export function publicFailureReason(error: unknown): string {
   return publicReasonFromText((error as Error)?.message ?? '');
 }
 
+/**
+ * What a client reads while an upload waits for its next attempt: what went wrong, and that nothing is asked of them
+ * (the final reasons' advice, "please upload again", is for an upload that will not be tried again).
+ */
+export function publicRetryReason(error: unknown): string {
+  return `${publicFailureReason(error).split(';')[0]}; trying again shortly`;
+}
+
 /** For failures known only by Bull's text (a job that stalled too often, a job timeout). */
 export function publicReasonFromText(message: string): string {
   if (STALLED.test(message)) return INTERRUPTED_REASON;

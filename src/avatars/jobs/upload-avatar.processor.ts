@@ -11,7 +11,7 @@ import { JobRecord, ResultBackend } from '../../queue/result-backend';
 import { isDatabaseUnavailable } from '../../database/database-unavailable';
 import { StorageRejectedError } from '../../storage/storage.errors';
 import { AvatarProcessingService, UploadAlreadyFailedError } from './avatar-processing.service';
-import { publicFailureReason } from './failure-reason';
+import { publicFailureReason, publicRetryReason } from './failure-reason';
 import { DatabaseUnavailableError, JobSupersededError, TimeLimitExceededError, UploadGoneError } from './upload-job.errors';
 
 // Bull has Job#isDiscarded, but its type definitions leave it out.
@@ -107,7 +107,7 @@ export class UploadAvatarProcessor implements OnApplicationBootstrap {
         `upload job ${jobId} attempt ${job.attemptsMade + 1} failed${final ? ' for good' : ''}: ${describe(error)}`,
       );
       // A final failure reaches the row in onFailed, which also sees failures that never pass through here.
-      if (uploadId && !final) await this.processing.recordFailure(uploadId, jobId, publicFailureReason(error), false);
+      if (uploadId && !final) await this.processing.recordFailure(uploadId, jobId, publicRetryReason(error), false);
       throw error;
     }
   }
