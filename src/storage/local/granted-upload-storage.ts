@@ -62,7 +62,6 @@ export class GrantedUploadStorage implements StorageEngine {
     }
     const path = join(this.driver.uploadsInFlightDir, randomUUID());
     try {
-      await this.driver.makeFolderOf(path); // a root remounted since start-up may lack it
       const check = new GrantCheck(grant, this.maxJpegScans);
       await pipeline(detachedFileStream(file), check, createWriteStream(path, { flags: 'wx' }));
       if (!(await this.driver.insertFile(grant.key, path))) throw new ConflictException('file exists');

@@ -182,6 +182,8 @@ export class LocalStorageDriver extends StorageDriver implements OnModuleInit {
    */
   async claimDirectUpload(grant: LocalUploadGrant): Promise<boolean> {
     await this.makeFolderOf(this.claimPath(grant.key));
+    // The upload's bytes go there next; the root was just checked (a root remounted since start-up may lack it).
+    await mkdir(this.uploadsInFlightDir, { recursive: true });
     try {
       await writeFile(this.claimPath(grant.key), String(grant.deadline), { flag: 'wx' });
       return true;
@@ -293,7 +295,7 @@ export class LocalStorageDriver extends StorageDriver implements OnModuleInit {
    * Makes the folders between the root and `path`, never the root: a root that vanished is an outage (say an unmounted
    * shared volume), and recreating it would put objects on this host's own disk, where no other process finds them.
    */
-  async makeFolderOf(path: string): Promise<void> {
+  private async makeFolderOf(path: string): Promise<void> {
     await this.probe().catch((error: Error) => {
       throw new StorageUnavailableError(error.message);
     });
