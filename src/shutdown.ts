@@ -3,8 +3,10 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 /**
  * Keep-alive clients must learn that the API is going away before they write into a closing socket: once shutdown
- * starts, every response not yet begun (in flight or new during SHUTDOWN_DRAIN_MS) says `Connection: close`, and idle
- * keep-alive connections are closed at once.
+ * starts, every response not yet begun (in flight or new during SHUTDOWN_DRAIN_MS) says `Connection: close`. Idle
+ * keep-alive connections are left open until the server closes (which closes them): closing one at the signal races
+ * a client writing its next request into it, which then fails with ECONNRESET; left open, that request is served
+ * and told to close.
  */
 function closeKeepAliveOnShutdown(server: Server): () => void {
   const unanswered = new Set<ServerResponse>();
@@ -20,7 +22,6 @@ function closeKeepAliveOnShutdown(server: Server): () => void {
   return () => {
     closing = true;
     unanswered.forEach(sayClose);
-    server.closeIdleConnections();
   };
 }
 
